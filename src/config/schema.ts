@@ -1,0 +1,294 @@
+import { z } from 'zod'
+
+import { parseDuration } from './duration.js'
+import { NAME_LIMITS, nameProblem } from './names.js'
+
+/** CPU units → allowed memory (MiB) for a Fargate task, from the Fargate task-size table. */
+export const FARGATE_SIZES: Readonly<Record<number, readonly number[]>> = {
+  256: [512, 1024, 2048],
+  512: range(1024, 4096, 1024),
+  1024: range(2048, 8192, 1024),
+  2048: range(4096, 16384, 1024),
+  4096: range(8192, 30720, 1024),
+  8192: range(16384, 61440, 4096),
+  16384: range(32768, 122880, 8192),
+}
+
+function range(from: number, to: number, step: number): number[] {
+  const out: number[] = []
+  for (let v = from; v <= to; v += step) out.push(v)
+  return out
+}
+
+const label = (kind: keyof typeof NAME_LIMITS) =>
+  z
+    .string()
+    .superRefine((value, ctx) => {
+      const problem = nameProblem(value, NAME_LIMITS[kind])
+      if (problem) ctx.addIssue({ code: 'custom', message: problem })
+    })
+    // The same rules for editors: zod cannot translate a refinement into JSON Schema.
+    .meta({ pattern: '^[a-z](?!.*--)([a-z0-9-]*[a-z0-9])?$', maxLength: NAME_LIMITS[kind] })
+
+const command = z
+  .union([z.string().min(1), z.array(z.string()).min(1)])
+  .describe('A command: a string (split like a shell would, without expansion) or a list of words.')
+
+const cpu = z
+  .number()
+  .int()
+  .refine((v) => v in FARGATE_SIZES, {
+    message: `expected one of ${Object.keys(FARGATE_SIZES).join(', ')} (CPU units: 1024 = 1 vCPU)`,
+  })
+  .describe('CPU units (1024 = 1 vCPU).')
+  .meta({ enum: Object.keys(FARGATE_SIZES).map(Number) })
+
+const memory = z.number().int().positive().describe('Memory in MiB.')
+
+function sized<T extends z.ZodRawShape>(shape: T) {
+  return z
+    .strictObject({ cpu: cpu.optional(), memory: memory.optional(), ...shape })
+    .superRefine((value, ctx) => {
+      const { cpu: c, memory: m } = value as { cpu?: number; memory?: number }
+      if (c === undefined || m === undefined) return
+      const allowed = FARGATE_SIZES[c]
+      if (allowed && !allowed.includes(m)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['memory'],
+          message: `Fargate does not offer ${m} MiB with ${c} CPU units; allowed: ${allowed.join(', ')}`,
+        })
+      }
+    })
+}
+
+const scaling = {
+  min: z.number().int().min(1).max(100).optional().describe('Fewest tasks (autoscaling).'),
+  max: z.number().int().min(1).max(100).optional().describe('Most tasks (autoscaling).'),
+}
+
+const webService = sized({
+  command,
+  port: z.number().int().min(1).max(65535).default(8000).describe('Port gunicorn listens on.'),
+  desiredCount: z.number().int().min(0).max(10).default(1).describe('Tasks in ad hoc envs.'),
+})
+
+const workerService = sized({
+  command,
+  desiredCount: z.number().int().min(0).max(10).default(1).describe('Tasks in ad hoc envs.'),
+})
+
+const beatService = sized({ command })
+
+const duration = z
+  .string()
+  .superRefine((value, ctx) => {
+    if (parseDuration(value) === undefined) {
+      ctx.addIssue({ code: 'custom', message: 'expected a duration such as 30m, 12h, 7d or 2w' })
+    }
+  })
+  .describe('A duration: a number followed by m, h, d or w (7d = seven days).')
+
+const database = z.strictObject({
+  instanceClass: z
+    .string()
+    .regex(/^db\.[a-z0-9]+\.[a-z0-9]+$/, 'expected an RDS instance class such as db.t4g.micro')
+    .optional(),
+  engineVersion: z
+    .string()
+    .regex(/^1[4-9]$/, 'expected a PostgreSQL major version from 14 to 19 (minor versions move)')
+    .default('17'),
+  allocatedStorage: z.number().int().min(20).max(16384).default(20),
+  multiAz: z.boolean().optional().describe('Production only: a standby in a second AZ.'),
+  backupRetentionDays: z.number().int().min(1).max(35).optional(),
+})
+
+const cidr = z
+  .string()
+  .regex(
+    /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-4])$/,
+    'expected an IPv4 CIDR from /16 to /24, e.g. 10.0.0.0/16',
+  )
+
+const network = {
+  vpcCidr: cidr
+    .optional()
+    .describe('VPC address range; pick one you will never need to peer over.'),
+  nat: z
+    .enum(['instance', 'gateway'])
+    .optional()
+    .describe('Egress: a t4g.nano NAT instance or a managed NAT gateway.'),
+  redis: z.boolean().default(false).describe('A Redis (ElastiCache) node for Celery.'),
+  bastion: z.boolean().default(true).describe('An SSM-managed bastion for port forwarding.'),
+  database: database.prefault({}),
+}
+
+const adhoc = z.strictObject({
+  base: label('base').default('dev').describe('Name of the shared base all ad hoc envs run on.'),
+  spot: z.boolean().default(true).describe('Run ad hoc services on Fargate Spot.'),
+  ttl: duration
+    .default('7d')
+    .describe('Ad hoc envs not deployed for this long are removed by `env gc`.'),
+  ...network,
+})
+
+const production = z.strictObject({
+  hostnames: z
+    .array(
+      z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, 'expected a hostname such as www.example.com'),
+    )
+    .min(1)
+    .optional()
+    .describe('Hostnames served (default: the domain itself).'),
+  web: sized({ ...scaling }).prefault({}),
+  worker: sized({ ...scaling }).prefault({}),
+  ...network,
+})
+
+const image = z.strictObject({
+  repository: z
+    .string()
+    .regex(
+      /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*$/,
+      'expected an ECR repository name such as shop or team/shop',
+    )
+    .describe('ECR repository name in the project account and region.'),
+  tag: z
+    .string()
+    .regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, 'expected an image tag')
+    .refine(
+      (t) => t !== 'latest',
+      'the mutable tag `latest` is refused: use an immutable tag such as the git SHA',
+    )
+    .optional()
+    .describe('Tag used when an env has no deployed image yet.'),
+})
+
+/** The shape of `djenv.yml`, `djenv.json` or `[tool.djenv]` in `pyproject.toml`. */
+export const configSchema = z
+  .strictObject({
+    $schema: z.string().optional(),
+    djenvVersion: z
+      .string()
+      .optional()
+      .describe('Range of djenv versions this project works with, e.g. ">=0.1 <1".'),
+    project: label('project').describe('Project name: prefixes every stack and resource name.'),
+    region: z
+      .string()
+      .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'expected an AWS region such as eu-west-1')
+      .describe('AWS region of every stack.'),
+    profile: z
+      .string()
+      .min(1)
+      .optional()
+      .describe('AWS profile (ignored when credentials come from the environment).'),
+    account: z
+      .string()
+      .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
+      .optional()
+      .describe('AWS account id; djenv refuses to run against another account.'),
+    availabilityZones: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^[a-z]{2}(-[a-z]+)+-\d[a-z]$/,
+            'expected an availability zone such as eu-west-1a',
+          ),
+      )
+      .min(2)
+      .max(3)
+      .optional()
+      .describe('Availability zones (default: the region\'s "a" and "b").'),
+    domain: z
+      .string()
+      .regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, 'expected a domain name such as example.com')
+      .describe('Envs are served at <env>.<domain>.'),
+    hostedZoneId: z
+      .string()
+      .regex(
+        /^Z[A-Z0-9]{4,32}$/,
+        'expected a Route 53 hosted zone id such as Z0123456789ABCDEFGHIJ',
+      )
+      .describe('Route 53 hosted zone of the domain.'),
+    certificateArn: z
+      .string()
+      .regex(
+        /^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/,
+        'expected an ACM certificate ARN',
+      )
+      .optional()
+      .describe('Certificate for *.<domain> in the region; created and DNS-validated when absent.'),
+    image,
+    django: z
+      .strictObject({
+        settingsModule: z
+          .string()
+          .regex(
+            /^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$/,
+            'expected a dotted module path',
+          )
+          .describe('DJANGO_SETTINGS_MODULE.'),
+        healthCheckPath: z
+          .string()
+          .regex(/^\/\S*$/, 'expected a path starting with /')
+          .default('/health/')
+          .describe('Path the load balancer checks; must answer 200-399 without a database write.'),
+      })
+      .describe('Django settings.'),
+    services: z.strictObject({
+      web: webService,
+      worker: workerService.optional(),
+      beat: beatService.optional(),
+    }),
+    migrate: z
+      .strictObject({ command: command.default('python manage.py migrate --noinput') })
+      .prefault({}),
+    adhoc: adhoc.prefault({}),
+    production: z
+      .record(label('env'), production)
+      .default({})
+      .describe('Production environments by name.'),
+  })
+  .superRefine((config, ctx) => {
+    for (const name of Object.keys(config.production)) {
+      if (name === config.adhoc.base) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['production', name],
+          message: `production env "${name}" has the name of the ad hoc base; their stacks would collide`,
+        })
+      }
+      const { web, worker } = config.production[name] ?? {}
+      for (const [svc, s] of [
+        ['web', web],
+        ['worker', worker],
+      ] as const) {
+        if (s?.min !== undefined && s.max !== undefined && s.min > s.max) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['production', name, svc, 'min'],
+            message: `min (${s.min}) is above max (${s.max})`,
+          })
+        }
+      }
+    }
+    if (config.availabilityZones) {
+      for (const [i, az] of config.availabilityZones.entries()) {
+        if (!az.startsWith(config.region)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['availabilityZones', i],
+            message: `${az} is not in region ${config.region}`,
+          })
+        }
+      }
+    }
+  })
+
+/** The validated configuration with defaults applied. */
+export type ConfigData = z.output<typeof configSchema>
+/** What a user may write. */
+export type ConfigInput = z.input<typeof configSchema>
+export type ProductionConfig = ConfigData['production'][string]
+export type ServiceName = 'web' | 'worker' | 'beat'

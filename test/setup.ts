@@ -8,7 +8,7 @@ const e2e = process.env.DJENV_E2E === '1' && Boolean(process.env.AWS_ENDPOINT_UR
 if (!e2e) {
   // Hermetic by default: no developer profile, endpoint or credentials leak in.
   for (const name of ['AWS_PROFILE', 'AWS_ENDPOINT_URL', 'AWS_SESSION_TOKEN', 'DJENV_ENV']) {
-    delete process.env[name]
+    Reflect.deleteProperty(process.env, name)
   }
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',

@@ -1,3 +1,9 @@
+import type * as cfn from '@aws-sdk/client-cloudformation'
+import type * as ecr from '@aws-sdk/client-ecr'
+import type * as ecs from '@aws-sdk/client-ecs'
+import type * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2'
+import type * as logs from '@aws-sdk/client-cloudwatch-logs'
+import type * as ssm from '@aws-sdk/client-ssm'
 import type {
   GetCallerIdentityCommandInput,
   GetCallerIdentityCommandOutput,
@@ -14,6 +20,55 @@ export interface StsApi {
   getCallerIdentity(input?: GetCallerIdentityCommandInput): Promise<GetCallerIdentityCommandOutput>
 }
 
+type Op<I, O> = (input: I) => Promise<O>
+
+export interface CloudFormationApi {
+  describeStacks: Op<cfn.DescribeStacksCommandInput, cfn.DescribeStacksCommandOutput>
+  describeStackEvents: Op<cfn.DescribeStackEventsCommandInput, cfn.DescribeStackEventsCommandOutput>
+  listStackResources: Op<cfn.ListStackResourcesCommandInput, cfn.ListStackResourcesCommandOutput>
+  updateTerminationProtection: Op<
+    cfn.UpdateTerminationProtectionCommandInput,
+    cfn.UpdateTerminationProtectionCommandOutput
+  >
+}
+
+export interface EcsApi {
+  describeServices: Op<ecs.DescribeServicesCommandInput, ecs.DescribeServicesCommandOutput>
+  describeTaskDefinition: Op<
+    ecs.DescribeTaskDefinitionCommandInput,
+    ecs.DescribeTaskDefinitionCommandOutput
+  >
+  runTask: Op<ecs.RunTaskCommandInput, ecs.RunTaskCommandOutput>
+  describeTasks: Op<ecs.DescribeTasksCommandInput, ecs.DescribeTasksCommandOutput>
+  listTasks: Op<ecs.ListTasksCommandInput, ecs.ListTasksCommandOutput>
+  stopTask: Op<ecs.StopTaskCommandInput, ecs.StopTaskCommandOutput>
+  updateService: Op<ecs.UpdateServiceCommandInput, ecs.UpdateServiceCommandOutput>
+}
+
+export interface SsmApi {
+  getParameter: Op<ssm.GetParameterCommandInput, ssm.GetParameterCommandOutput>
+  getParametersByPath: Op<ssm.GetParametersByPathCommandInput, ssm.GetParametersByPathCommandOutput>
+  putParameter: Op<ssm.PutParameterCommandInput, ssm.PutParameterCommandOutput>
+  deleteParameter: Op<ssm.DeleteParameterCommandInput, ssm.DeleteParameterCommandOutput>
+  deleteParameters: Op<ssm.DeleteParametersCommandInput, ssm.DeleteParametersCommandOutput>
+}
+
+export interface Elbv2Api {
+  describeRules: Op<elbv2.DescribeRulesCommandInput, elbv2.DescribeRulesCommandOutput>
+  describeTargetHealth: Op<
+    elbv2.DescribeTargetHealthCommandInput,
+    elbv2.DescribeTargetHealthCommandOutput
+  >
+}
+
+export interface EcrApi {
+  describeImages: Op<ecr.DescribeImagesCommandInput, ecr.DescribeImagesCommandOutput>
+}
+
+export interface LogsApi {
+  getLogEvents: Op<logs.GetLogEventsCommandInput, logs.GetLogEventsCommandOutput>
+}
+
 /**
  * djenv's AWS clients: one SDK v3 client per service, built on first use (the SDK modules
  * load only then, so --help never pays for them), behind narrow interfaces listing only the
@@ -23,6 +78,12 @@ export interface StsApi {
 export interface Aws {
   settings: AwsSettings
   sts: StsApi
+  cfn: CloudFormationApi
+  ecs: EcsApi
+  ssm: SsmApi
+  elbv2: Elbv2Api
+  ecr: EcrApi
+  logs: LogsApi
 }
 
 /** Client-config overrides, passed only by tests (a replaying requestHandler, maxAttempts). */
@@ -42,17 +103,71 @@ export function createAws(
   env: NodeJS.ProcessEnv = process.env,
 ): Aws {
   const op = operations(settings, sdkConfig(settings, overrides, env))
+  const sts = service(op, 'sts', () => import('@aws-sdk/client-sts'), 'STSClient')
+  const cfnOp = service(
+    op,
+    'cloudformation',
+    () => import('@aws-sdk/client-cloudformation'),
+    'CloudFormationClient',
+  )
+  const ecsOp = service(op, 'ecs', () => import('@aws-sdk/client-ecs'), 'ECSClient')
+  const ssmOp = service(op, 'ssm', () => import('@aws-sdk/client-ssm'), 'SSMClient')
+  const elbOp = service(
+    op,
+    'elasticloadbalancing',
+    () => import('@aws-sdk/client-elastic-load-balancing-v2'),
+    'ElasticLoadBalancingV2Client',
+  )
+  const ecrOp = service(op, 'ecr', () => import('@aws-sdk/client-ecr'), 'ECRClient')
+  const logsOp = service(
+    op,
+    'logs',
+    () => import('@aws-sdk/client-cloudwatch-logs'),
+    'CloudWatchLogsClient',
+  )
   return {
     settings,
-    sts: {
-      getCallerIdentity: op(
-        'sts',
-        () => import('@aws-sdk/client-sts'),
-        'STSClient',
-        'GetCallerIdentityCommand',
-      ),
+    sts: { getCallerIdentity: sts('GetCallerIdentity') },
+    cfn: {
+      describeStacks: cfnOp('DescribeStacks'),
+      describeStackEvents: cfnOp('DescribeStackEvents'),
+      listStackResources: cfnOp('ListStackResources'),
+      updateTerminationProtection: cfnOp('UpdateTerminationProtection'),
     },
+    ecs: {
+      describeServices: ecsOp('DescribeServices'),
+      describeTaskDefinition: ecsOp('DescribeTaskDefinition'),
+      runTask: ecsOp('RunTask'),
+      describeTasks: ecsOp('DescribeTasks'),
+      listTasks: ecsOp('ListTasks'),
+      stopTask: ecsOp('StopTask'),
+      updateService: ecsOp('UpdateService'),
+    },
+    ssm: {
+      getParameter: ssmOp('GetParameter'),
+      getParametersByPath: ssmOp('GetParametersByPath'),
+      putParameter: ssmOp('PutParameter'),
+      deleteParameter: ssmOp('DeleteParameter'),
+      deleteParameters: ssmOp('DeleteParameters'),
+    },
+    elbv2: {
+      describeRules: elbOp('DescribeRules'),
+      describeTargetHealth: elbOp('DescribeTargetHealth'),
+    },
+    ecr: { describeImages: ecrOp('DescribeImages') },
+    logs: { getLogEvents: logsOp('GetLogEvents') },
   }
+}
+
+/** Binds one service's client to its operations: `cfnOp('DescribeStacks')`. */
+function service(
+  op: ReturnType<typeof operations>,
+  name: string,
+  load: () => Promise<SdkModule>,
+  clientName: string,
+) {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each use is typed by its interface
+  return (operation: string): Op<any, any> => op(name, load, clientName, `${operation}Command`)
 }
 
 /** The configuration every client gets. */

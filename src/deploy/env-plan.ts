@@ -1,0 +1,247 @@
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join, resolve } from 'node:path'
+
+import type { App } from 'aws-cdk-lib'
+
+import type { Deps } from '../core/command.js'
+import { loadConfig } from '../config/load.js'
+import { parseEnvName, type EnvKind } from '../config/names.js'
+import { envNames, TASK_NAMES, type BaseRef, type TaskName } from '../config/naming.js'
+import type { ConfigData, ServiceName } from '../config/schema.js'
+import {
+  addAdhocAppStack,
+  addAdhocBaseStack,
+  addProdAppStack,
+  addProdBaseStack,
+  availabilityZonesContext,
+  DJENV_FEATURE_FLAGS,
+  placeholderBaseAttributes,
+  PROD_LISTENER_PRIORITY,
+  type ImageTags,
+} from '../infra/index.js'
+import { hashedPriority } from './priority.js'
+import { synthesizeOffline } from './synth-offline.js'
+
+/** Account used offline when the configuration names none: synthesis needs a concrete one. */
+export const PLACEHOLDER_ACCOUNT = '000000000000'
+/** Image tag used offline when neither --image-tag nor `image.tag` gives one. */
+export const PLACEHOLDER_TAG = 'dry-run'
+
+export interface EnvPlanInput {
+  name: string
+  configPath?: string
+  /** Write each stack's template to DIR/<stack>.template.json. */
+  out?: string
+  /** Run aws-cdk-lib's CloudFormation validation too (about 2 s). */
+  validate: boolean
+  /** Image tag of every service, instead of `image.tag` from the configuration. */
+  imageTag?: string
+}
+
+export interface PlannedStack {
+  name: string
+  role: 'base' | 'app'
+  resourceCount: number
+  /** Resources by CloudFormation type, most numerous first. */
+  resources: { type: string; count: number }[]
+  outputs: string[]
+  /** Where the template was written, with --out. */
+  templateFile: string | null
+}
+
+/** What `djenv env create NAME --dry-run` shows; nothing in AWS is read or changed. */
+export interface EnvPlanResult {
+  env: string
+  kind: EnvKind
+  project: string
+  base: string
+  region: string
+  account: string
+  accountIsPlaceholder: boolean
+  url: string
+  offline: true
+  validation: 'off' | 'passed'
+  /** Warnings of the CloudFormation validation (--validate); errors fail the plan. */
+  validationWarnings: string[]
+  listenerPriority: { value: number; source: 'name-hash' | 'fixed' }
+  images: { repository: string; tag: string; source: 'flag' | 'config' | 'placeholder' }
+  services: { name: ServiceName; desiredCount: number; cpu: number; memory: number }[]
+  database: string
+  stacks: PlannedStack[]
+  /** What the env uses from its base instead of owning it. */
+  shared: string[]
+  outDir: string | null
+}
+
+export type EnvPlanDeps = Pick<Deps, 'cwd' | 'report'>
+
+/**
+ * Synthesizes an env's stacks and its base's offline (no credentials, no network) and
+ * summarizes them: the README's first command.
+ */
+export async function envPlan(input: EnvPlanInput, deps: EnvPlanDeps): Promise<EnvPlanResult> {
+  const { data: config } = await loadConfig({ cwd: deps.cwd, path: input.configPath })
+  const env = parseEnvName(input.name, {
+    base: config.adhoc.base,
+    productionEnvs: Object.keys(config.production),
+  })
+  const names = envNames(config, env)
+  const ref: BaseRef = env.kind === 'prod' ? { kind: 'prod', name: env.name } : { kind: 'adhoc' }
+  const account = config.account ?? PLACEHOLDER_ACCOUNT
+  const images = imagePlan(config, input.imageTag)
+  const imageTags = Object.fromEntries(tasksOf(config).map((t) => [t, images.tag])) as ImageTags
+  const desiredCounts = Object.fromEntries(servicesOf(config).map((s) => [s, 0]))
+  const priority = env.kind === 'prod' ? PROD_LISTENER_PRIORITY : hashedPriority(env.name)
+  const base = placeholderBaseAttributes(config, ref, account)
+  const zones = config.availabilityZones ?? [`${config.region}a`, `${config.region}b`]
+
+  const build = (app: App) => {
+    if (env.kind === 'prod') {
+      addProdBaseStack(app, { config, account, prodEnv: env.name })
+      addProdAppStack(app, { config, account, base, imageTags, desiredCounts, prodEnv: env.name })
+    } else {
+      addAdhocBaseStack(app, { config, account })
+      addAdhocAppStack(app, {
+        config,
+        account,
+        base,
+        imageTags,
+        desiredCounts,
+        env: env.name,
+        listenerPriority: priority,
+      })
+    }
+  }
+
+  const outDir = input.out ? resolve(deps.cwd, input.out) : undefined
+  const synthesis = await deps.report.step(
+    `Synthesize ${names.appStack} and ${names.baseStack} offline`,
+    () =>
+      synthesizeOffline(build, {
+        context: {
+          ...DJENV_FEATURE_FLAGS,
+          ...availabilityZonesContext(account, config.region, zones),
+        },
+        validate: input.validate,
+        stacks: [names.baseStack, names.appStack],
+      }),
+  )
+  const stacks = (
+    [
+      [names.baseStack, 'base'],
+      [names.appStack, 'app'],
+    ] as const
+  ).map(([name, role]) => summarize(name, role, synthesis.templates.get(name) ?? {}, outDir))
+
+  return {
+    env: env.name,
+    kind: env.kind,
+    project: config.project,
+    base: names.base,
+    region: config.region,
+    account,
+    accountIsPlaceholder: config.account === undefined,
+    url: names.url,
+    offline: true,
+    validation: input.validate ? 'passed' : 'off',
+    validationWarnings: synthesis.warnings,
+    listenerPriority: { value: priority, source: env.kind === 'prod' ? 'fixed' : 'name-hash' },
+    images,
+    services: servicesOf(config).map((name) => ({
+      name,
+      desiredCount: 0,
+      ...sizeOf(config, env.kind, env.name, name),
+    })),
+    database: names.databaseName,
+    stacks,
+    shared: sharedWithBase(config, env.kind, names.databaseName, names.env),
+    outDir: outDir ?? null,
+  }
+}
+
+function servicesOf(config: ConfigData): ServiceName[] {
+  return (['web', 'worker', 'beat'] as const).filter((s) => config.services[s] !== undefined)
+}
+
+function tasksOf(config: ConfigData): TaskName[] {
+  const services: readonly TaskName[] = servicesOf(config)
+  return TASK_NAMES.filter((t) => t === 'migrate' || services.includes(t))
+}
+
+function imagePlan(config: ConfigData, flag: string | undefined): EnvPlanResult['images'] {
+  const repository = config.image.repository
+  if (flag) return { repository, tag: flag, source: 'flag' }
+  if (config.image.tag) return { repository, tag: config.image.tag, source: 'config' }
+  return { repository, tag: PLACEHOLDER_TAG, source: 'placeholder' }
+}
+
+function sizeOf(
+  config: ConfigData,
+  kind: EnvKind,
+  env: string,
+  name: ServiceName,
+): { cpu: number; memory: number } {
+  const prod = kind === 'prod' && name !== 'beat' ? config.production[env]?.[name] : undefined
+  const svc = config.services[name]
+  const fallback =
+    kind === 'prod'
+      ? name === 'web'
+        ? { cpu: 1024, memory: 2048 }
+        : { cpu: 512, memory: 1024 }
+      : { cpu: 256, memory: 512 }
+  return {
+    cpu: prod?.cpu ?? svc?.cpu ?? fallback.cpu,
+    memory: prod?.memory ?? svc?.memory ?? fallback.memory,
+  }
+}
+
+function summarize(
+  name: string,
+  role: PlannedStack['role'],
+  template: Record<string, unknown>,
+  outDir?: string,
+): PlannedStack {
+  const resources = Object.values((template.Resources ?? {}) as Record<string, { Type: string }>)
+  const counts = new Map<string, number>()
+  for (const r of resources) counts.set(r.Type, (counts.get(r.Type) ?? 0) + 1)
+  let templateFile: string | null = null
+  if (outDir) {
+    mkdirSync(outDir, { recursive: true })
+    templateFile = join(outDir, `${name}.template.json`)
+    writeFileSync(templateFile, `${JSON.stringify(template, null, 1)}\n`)
+  }
+  return {
+    name,
+    role,
+    resourceCount: resources.length,
+    resources: [...counts]
+      .map(([type, count]) => ({ type, count }))
+      .sort((a, b) => b.count - a.count || a.type.localeCompare(b.type)),
+    outputs: Object.keys((template.Outputs ?? {}) as Record<string, unknown>).sort(),
+    templateFile,
+  }
+}
+
+function sharedWithBase(
+  config: ConfigData,
+  kind: EnvKind,
+  database: string,
+  env: string,
+): string[] {
+  const network = kind === 'prod' ? config.production[env] : config.adhoc
+  if (kind === 'prod') {
+    return [
+      'VPC, load balancer and security groups of its own base',
+      `PostgreSQL instance of its base (database ${database})`,
+      ...(network?.redis ? ['Redis of its base'] : []),
+    ]
+  }
+  return [
+    'VPC, private subnets and the app security group',
+    `HTTPS listener of the shared load balancer (a host rule for ${env}.${config.domain})`,
+    `PostgreSQL instance (its own database ${database})`,
+    ...(network?.redis ? [`Redis node (keys prefixed ${env}:)`] : []),
+    `assets bucket (prefixes ${env}/static/ and ${env}/media/)`,
+    ...(network?.bastion ? ['bastion for `djenv port-forward`'] : []),
+  ]
+}

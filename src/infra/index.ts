@@ -1,0 +1,103 @@
+import type { App } from 'aws-cdk-lib'
+
+import type { ConfigData } from '../config/schema.js'
+import { AppStack } from './app-stack.js'
+import { BaseStack } from './base-stack.js'
+import type { BaseAttributes } from './outputs.js'
+import {
+  resolveAdhocAppSettings,
+  resolveBaseSettings,
+  resolveProdAppSettings,
+  type DesiredCounts,
+  type ImageTags,
+} from './settings.js'
+
+/**
+ * djenv's embedded infrastructure: pure constructs, no AWS calls, no clock. Callers build an
+ * `App` with `DJENV_FEATURE_FLAGS` in its context and add the stack they deploy; every stack
+ * pins account and region, and its construct id is its stack name.
+ */
+
+export interface BaseStackProps {
+  config: ConfigData
+  /** Account the stacks deploy to: the configured one, STS's answer, or a placeholder offline. */
+  account: string
+}
+
+export interface ProdBaseStackProps extends BaseStackProps {
+  /** A key of `production` in the configuration. */
+  prodEnv: string
+}
+
+export interface AppStackProps {
+  config: ConfigData
+  account: string
+  /** The base's published values: `baseAttributesFromOutputs`, or placeholders offline. */
+  base: BaseAttributes
+  /** Image tag per configured service and `migrate` (§4.5); `latest` is refused. */
+  imageTags: ImageTags
+  /**
+   * Desired task count per configured service: 0 on an env's first deploy, then the recorded
+   * counts. Production web and worker autoscale: leave them out after the first deploy.
+   */
+  desiredCounts: DesiredCounts
+}
+
+export interface AdhocAppStackProps extends AppStackProps {
+  /** The ad hoc env, e.g. `pr-42`. */
+  env: string
+  /** The env's listener-rule priority, claimed before synthesis (§4.4). */
+  listenerPriority: number
+}
+
+export interface ProdAppStackProps extends AppStackProps {
+  prodEnv: string
+}
+
+/** Adds the project's ad hoc base stack, `<project>-<base>`. */
+export function addAdhocBaseStack(app: App, props: BaseStackProps): BaseStack {
+  return acknowledged(
+    new BaseStack(app, resolveBaseSettings(props.config, { kind: 'adhoc' }, props.account)),
+  )
+}
+
+/** Adds a production env's base stack, `<project>-<prodEnv>`. */
+export function addProdBaseStack(app: App, props: ProdBaseStackProps): BaseStack {
+  const ref = { kind: 'prod', name: props.prodEnv } as const
+  return acknowledged(new BaseStack(app, resolveBaseSettings(props.config, ref, props.account)))
+}
+
+/** Adds an ad hoc env's app stack, `<project>-<base>-<env>`. */
+export function addAdhocAppStack(app: App, props: AdhocAppStackProps): AppStack {
+  return acknowledged(new AppStack(app, resolveAdhocAppSettings(props)))
+}
+
+/** Adds a production env's app stack, `<project>-<prodEnv>-app`. */
+export function addProdAppStack(app: App, props: ProdAppStackProps): AppStack {
+  return acknowledged(new AppStack(app, resolveProdAppSettings(props)))
+}
+
+function acknowledged<T extends BaseStack | AppStack>(stack: T): T {
+  stack.acknowledgements.apply()
+  return stack
+}
+
+export type { AppStack } from './app-stack.js'
+export type { BaseStack } from './base-stack.js'
+export {
+  DJENV_FEATURE_FLAGS,
+  availabilityZonesContext,
+  availabilityZonesContextKey,
+} from './flags.js'
+export {
+  APP_OUTPUTS,
+  BASE_OUTPUTS,
+  BASE_SCHEMA_VERSION,
+  baseAttributesFromOutputs,
+  type AppOutputKey,
+  type BaseAttributes,
+  type BaseOutputKey,
+  type OutputSpec,
+} from './outputs.js'
+export { placeholderBaseAttributes } from './placeholders.js'
+export { PROD_LISTENER_PRIORITY, type DesiredCounts, type ImageTags } from './settings.js'

@@ -1,0 +1,50 @@
+import chalk from 'chalk'
+
+import type { EnvPlanResult } from '../../deploy/env-plan.js'
+
+/** The human form of an offline plan. */
+export function renderEnvPlan(plan: EnvPlanResult): string {
+  const app = plan.stacks.find((s) => s.role === 'app')
+  const base = plan.stacks.find((s) => s.role === 'base')
+  const kind = plan.kind === 'prod' ? 'production' : 'ad hoc'
+  const lines = [
+    chalk.bold(
+      `Plan for ${plan.env} (${kind}, base ${plan.base}, ${plan.region}): offline, nothing was read from or changed in AWS`,
+    ),
+    '',
+    `  URL        ${chalk.cyan(plan.url)}`,
+    `  Image      ${plan.images.repository}:${plan.images.tag}${plan.images.source === 'placeholder' ? chalk.yellow('  (placeholder: pass --image-tag or set image.tag)') : ''}`,
+    `  Database   ${plan.database}`,
+    `  Services   ${plan.services.map((s) => `${s.name} ${s.cpu / 1024} vCPU/${s.memory / 1024} GB`).join(', ')}; all start at 0 tasks, then scale after migrations`,
+    `  Priority   ${plan.listenerPriority.value} on the HTTPS listener${plan.listenerPriority.source === 'name-hash' ? ' (from the name; the next free block is claimed at create time)' : ''}`,
+  ]
+  if (plan.accountIsPlaceholder) {
+    lines.push(
+      chalk.yellow(`  Account    ${plan.account} (placeholder: set account in the configuration)`),
+    )
+  }
+  if (app) {
+    lines.push('', chalk.bold(`Stack ${app.name}: ${app.resourceCount} resources, the env's own`))
+    lines.push(...resourceLines(app.resources))
+  }
+  lines.push('', chalk.bold(`Shared with base ${base?.name ?? plan.base}`))
+  lines.push(...plan.shared.map((s) => `  - ${s}`))
+  if (base) {
+    lines.push(
+      '',
+      `Base stack ${base.name}: ${base.resourceCount} resources${plan.kind === 'adhoc' ? ', deployed once for every ad hoc env (`djenv base deploy`)' : ''}`,
+    )
+  }
+  lines.push(
+    '',
+    `Validation: ${plan.validation === 'passed' ? 'CloudFormation rules passed' : 'skipped (pass --validate)'}`,
+  )
+  lines.push(...plan.validationWarnings.map((w) => chalk.yellow(`  warning ${w}`)))
+  if (plan.outDir) lines.push(`Templates written to ${plan.outDir}`)
+  return lines.join('\n')
+}
+
+function resourceLines(resources: { type: string; count: number }[]): string[] {
+  const width = Math.max(...resources.map((r) => r.type.length))
+  return resources.map((r) => `  ${r.type.padEnd(width)}  ${r.count}`)
+}

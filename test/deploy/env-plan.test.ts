@@ -1,0 +1,185 @@
+import { readFileSync, readdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+import { CloudFormationClient } from '@aws-sdk/client-cloudformation'
+import { STSClient } from '@aws-sdk/client-sts'
+import { mockClient } from 'aws-sdk-client-mock'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+
+import { envPlan, type EnvPlanResult } from '../../src/deploy/env-plan.js'
+import { hashedPriority } from '../../src/deploy/priority.js'
+import { renderEnvPlan } from '../../src/ui/render/env-plan.js'
+import { recordingReporter } from '../support/recording-reporter.js'
+import { MINIMAL_YAML, tempTree } from '../support/tmp.js'
+
+const example = fileURLToPath(new URL('../../examples/shop', import.meta.url))
+const sts = mockClient(STSClient)
+const cfn = mockClient(CloudFormationClient)
+const tree = tempTree()
+
+afterAll(() => tree.cleanup())
+
+describe('envPlan for an ad hoc env of the example', () => {
+  let plan: EnvPlanResult
+  const report = recordingReporter()
+
+  beforeAll(async () => {
+    sts.onAnyCommand().rejects(new Error('no AWS call offline'))
+    cfn.onAnyCommand().rejects(new Error('no AWS call offline'))
+    plan = await envPlan(
+      { name: 'pr-42', validate: false, out: tree.path('out') },
+      { cwd: example, report },
+    )
+  })
+
+  it('plans the app stack and its base with names, URL and database from the configuration', () => {
+    expect(plan).toMatchObject({
+      env: 'pr-42',
+      kind: 'adhoc',
+      project: 'shop',
+      base: 'dev',
+      region: 'eu-west-1',
+      account: '123456789012',
+      accountIsPlaceholder: false,
+      url: 'https://pr-42.shop.example.com',
+      database: 'pr_42',
+      offline: true,
+      validation: 'off',
+      images: { repository: 'shop', tag: '3f2c1d0', source: 'config' },
+    })
+    expect(plan.stacks.map((s) => [s.name, s.role])).toEqual([
+      ['shop-dev', 'base'],
+      ['shop-dev-pr-42', 'app'],
+    ])
+    expect(report.steps).toEqual(['Synthesize shop-dev-pr-42 and shop-dev offline'])
+  })
+
+  it('starts every service at 0 tasks with the ad hoc size', () => {
+    expect(plan.services).toEqual([
+      { name: 'web', desiredCount: 0, cpu: 256, memory: 512 },
+      { name: 'worker', desiredCount: 0, cpu: 256, memory: 512 },
+      { name: 'beat', desiredCount: 0, cpu: 256, memory: 512 },
+    ])
+  })
+
+  it('takes a stable listener priority from the name', () => {
+    expect(plan.listenerPriority).toEqual({ value: hashedPriority('pr-42'), source: 'name-hash' })
+    expect(hashedPriority('pr-42')).toBe(hashedPriority('pr-42'))
+    expect(hashedPriority('pr-42') % 10).toBe(0)
+  })
+
+  it('counts resources by type from the synthesized templates', () => {
+    const app = plan.stacks.find((s) => s.role === 'app')!
+    const counts = Object.fromEntries(app.resources.map((r) => [r.type, r.count]))
+
+    expect(counts['AWS::ECS::Service']).toBe(3)
+    expect(counts['AWS::ECS::TaskDefinition']).toBe(4)
+    expect(counts['AWS::ElasticLoadBalancingV2::ListenerRule']).toBe(1)
+    expect(app.resourceCount).toBe(app.resources.reduce((n, r) => n + r.count, 0))
+    expect(app.outputs).toContain('ListenerRulePriority')
+  })
+
+  it('writes each template to --out, the app one importing nothing from the base', () => {
+    expect(readdirSync(tree.path('out')).sort()).toEqual([
+      'shop-dev-pr-42.template.json',
+      'shop-dev.template.json',
+    ])
+    const text = readFileSync(tree.path('out', 'shop-dev-pr-42.template.json'), 'utf8')
+    const template = JSON.parse(text) as {
+      Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>
+    }
+    expect(text).not.toMatch(/Fn::ImportValue|"Export"/)
+    const rule = Object.values(template.Resources).find(
+      (r) => r.Type === 'AWS::ElasticLoadBalancingV2::ListenerRule',
+    )
+    expect(rule?.Properties?.Priority).toBe(hashedPriority('pr-42'))
+  })
+
+  it('makes no AWS call', () => {
+    expect(sts.calls()).toHaveLength(0)
+    expect(cfn.calls()).toHaveLength(0)
+  })
+
+  it('renders the plan for people', () => {
+    const text = renderEnvPlan(plan)
+
+    expect(text).toContain(
+      'Plan for pr-42 (ad hoc, base dev, eu-west-1): offline, nothing was read from or changed in AWS',
+    )
+    expect(text).toContain('URL        https://pr-42.shop.example.com')
+    expect(text).toMatch(/Stack shop-dev-pr-42: \d+ resources, the env's own/)
+    expect(text).toContain('  - PostgreSQL instance (its own database pr_42)')
+    expect(text).toContain(`Templates written to ${tree.path('out')}`)
+  })
+})
+
+describe('envPlan for a production env', () => {
+  it('plans the production base and app stacks with the fixed priority', async () => {
+    const plan = await envPlan(
+      { name: 'prod', validate: false, imageTag: 'abc1234' },
+      { cwd: example, report: recordingReporter() },
+    )
+
+    expect(plan).toMatchObject({
+      kind: 'prod',
+      base: 'prod',
+      url: 'https://shop.example.com',
+      listenerPriority: { value: 1000, source: 'fixed' },
+      images: { tag: 'abc1234', source: 'flag' },
+    })
+    expect(plan.stacks.map((s) => s.name)).toEqual(['shop-prod', 'shop-prod-app'])
+    expect(plan.services.find((s) => s.name === 'web')).toEqual({
+      name: 'web',
+      desiredCount: 0,
+      cpu: 1024,
+      memory: 2048,
+    })
+  })
+})
+
+describe('envPlan --validate', () => {
+  it('runs the CloudFormation validation and reports it passed', async () => {
+    const plan = await envPlan(
+      { name: 'pr-7', validate: true },
+      { cwd: example, report: recordingReporter() },
+    )
+
+    expect(plan.validation).toBe('passed')
+    expect(plan.validationWarnings).toEqual([])
+  })
+})
+
+describe('envPlan refusals', () => {
+  it('refuses an invalid name before synthesizing anything', async () => {
+    const report = recordingReporter()
+
+    await expect(
+      envPlan({ name: 'PR_42', validate: false }, { cwd: example, report }),
+    ).rejects.toMatchObject({
+      djenvCode: 'NAME_INVALID',
+      oclif: { exit: 2 },
+    })
+    expect(report.steps).toEqual([])
+  })
+
+  it('says when account and image tag are placeholders', async () => {
+    tree.write('minimal/djenv.yml', MINIMAL_YAML)
+
+    const plan = await envPlan(
+      { name: 'pr-1', validate: false },
+      { cwd: tree.path('minimal'), report: recordingReporter() },
+    )
+
+    expect(plan).toMatchObject({
+      account: '000000000000',
+      accountIsPlaceholder: true,
+      images: { tag: 'dry-run', source: 'placeholder' },
+    })
+    expect(
+      plan.stacks
+        .find((s) => s.role === 'app')
+        ?.resources.find((r) => r.type === 'AWS::ECS::Service')?.count,
+    ).toBe(1)
+    expect(renderEnvPlan(plan)).toContain('placeholder: set account in the configuration')
+  })
+})

@@ -3,6 +3,7 @@ import type * as ecr from '@aws-sdk/client-ecr'
 import type * as ecs from '@aws-sdk/client-ecs'
 import type * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2'
 import type * as logs from '@aws-sdk/client-cloudwatch-logs'
+import type * as s3 from '@aws-sdk/client-s3'
 import type * as ssm from '@aws-sdk/client-ssm'
 import type {
   GetCallerIdentityCommandInput,
@@ -65,6 +66,11 @@ export interface EcrApi {
   describeImages: Op<ecr.DescribeImagesCommandInput, ecr.DescribeImagesCommandOutput>
 }
 
+export interface S3Api {
+  listObjectsV2: Op<s3.ListObjectsV2CommandInput, s3.ListObjectsV2CommandOutput>
+  deleteObjects: Op<s3.DeleteObjectsCommandInput, s3.DeleteObjectsCommandOutput>
+}
+
 export interface LogsApi {
   getLogEvents: Op<logs.GetLogEventsCommandInput, logs.GetLogEventsCommandOutput>
 }
@@ -84,6 +90,7 @@ export interface Aws {
   elbv2: Elbv2Api
   ecr: EcrApi
   logs: LogsApi
+  s3: S3Api
 }
 
 /** Client-config overrides, passed only by tests (a replaying requestHandler, maxAttempts). */
@@ -119,6 +126,14 @@ export function createAws(
     'ElasticLoadBalancingV2Client',
   )
   const ecrOp = service(op, 'ecr', () => import('@aws-sdk/client-ecr'), 'ECRClient')
+  // Emulators on a custom endpoint serve buckets by path, not by virtual host.
+  const s3Op = service(
+    op,
+    's3',
+    () => import('@aws-sdk/client-s3'),
+    'S3Client',
+    customEndpoint(env) ? { forcePathStyle: true } : {},
+  )
   const logsOp = service(
     op,
     'logs',
@@ -156,6 +171,7 @@ export function createAws(
     },
     ecr: { describeImages: ecrOp('DescribeImages') },
     logs: { getLogEvents: logsOp('GetLogEvents') },
+    s3: { listObjectsV2: s3Op('ListObjectsV2'), deleteObjects: s3Op('DeleteObjects') },
   }
 }
 
@@ -165,9 +181,11 @@ function service(
   name: string,
   load: () => Promise<SdkModule>,
   clientName: string,
+  extraConfig: Record<string, unknown> = {},
 ) {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each use is typed by its interface
-  return (operation: string): Op<any, any> => op(name, load, clientName, `${operation}Command`)
+  return (operation: string): Op<any, any> =>
+    op(name, load, clientName, `${operation}Command`, extraConfig)
 }
 
 /** The configuration every client gets. */

@@ -6,7 +6,7 @@ import type { App } from 'aws-cdk-lib'
 import type { Deps } from '../core/command.js'
 import { loadConfig } from '../config/load.js'
 import { parseEnvName, type EnvKind } from '../config/names.js'
-import { envNames, TASK_NAMES, type BaseRef, type TaskName } from '../config/naming.js'
+import { envNames, type BaseRef } from '../config/naming.js'
 import type { ConfigData, ServiceName } from '../config/schema.js'
 import {
   addAdhocAppStack,
@@ -19,6 +19,7 @@ import {
   PROD_LISTENER_PRIORITY,
   type ImageTags,
 } from '../infra/index.js'
+import { servicesOf, tasksOf } from './app-inputs.js'
 import { hashedPriority } from './priority.js'
 import { synthesizeOffline } from './synth-offline.js'
 
@@ -157,15 +158,6 @@ export async function envPlan(input: EnvPlanInput, deps: EnvPlanDeps): Promise<E
     shared: sharedWithBase(config, env.kind, names.databaseName, names.env),
     outDir: outDir ?? null,
   }
-}
-
-function servicesOf(config: ConfigData): ServiceName[] {
-  return (['web', 'worker', 'beat'] as const).filter((s) => config.services[s] !== undefined)
-}
-
-function tasksOf(config: ConfigData): TaskName[] {
-  const services: readonly TaskName[] = servicesOf(config)
-  return TASK_NAMES.filter((t) => t === 'migrate' || services.includes(t))
 }
 
 function imagePlan(config: ConfigData, flag: string | undefined): EnvPlanResult['images'] {

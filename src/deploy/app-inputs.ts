@@ -1,0 +1,85 @@
+import { DjenvError } from '../core/errors.js'
+import type { EnvKind } from '../config/names.js'
+import { TASK_NAMES, type EnvNames, type TaskName } from '../config/naming.js'
+import type { ConfigData, ServiceName } from '../config/schema.js'
+import type { StackInfo } from '../aws/cloudformation.js'
+import { describeServices, serviceImages } from '../aws/ecs.js'
+import { parameterValue } from '../aws/ssm.js'
+import { statePaths, tagOf } from './env-state.js'
+import type { Project } from './project.js'
+
+/** What an app stack is synthesized from besides the configuration: resolved before synthesis. */
+
+export function servicesOf(config: ConfigData): ServiceName[] {
+  return (['web', 'worker', 'beat'] as const).filter((s) => config.services[s] !== undefined)
+}
+
+export function tasksOf(config: ConfigData): TaskName[] {
+  const services: readonly string[] = servicesOf(config)
+  return TASK_NAMES.filter((t) => t === 'migrate' || services.includes(t))
+}
+
+export function zeroCounts(config: ConfigData): Partial<Record<ServiceName, number>> {
+  return Object.fromEntries(servicesOf(config).map((s) => [s, 0]))
+}
+
+/** What runs now, so an update never scales a service: autoscaled prod services are left out. */
+export async function currentCounts(
+  project: Project,
+  names: EnvNames,
+  kind: EnvKind,
+): Promise<Partial<Record<ServiceName, number>>> {
+  const services = await describeServices(
+    project.aws.ecs,
+    names.cluster,
+    servicesOf(project.config),
+    project.region,
+  )
+  const counts: Partial<Record<ServiceName, number>> = {}
+  for (const s of services) {
+    const autoscaled = kind === 'prod' && s.name !== 'beat'
+    if (!autoscaled && s.state !== 'missing') counts[s.name as ServiceName] = s.desired
+  }
+  return counts
+}
+
+export function existingPriority(stack: StackInfo | undefined, isNew: boolean): number | undefined {
+  if (!stack || isNew) return undefined
+  const value = Number(stack.outputs.ListenerRulePriority)
+  return Number.isInteger(value) && value > 0 ? value : undefined
+}
+
+/**
+ * Image tags per task (infrastructure.md §4.5): --image-tag; else what the live services run
+ * (so an infrastructure update never rolls an image back), the recorded tag filling gaps;
+ * else, for a new env, `image.tag` from the configuration.
+ */
+export async function resolveImages(
+  project: Project,
+  names: EnvNames,
+  existing: StackInfo | undefined,
+  flag?: string,
+): Promise<Record<string, string>> {
+  const { config, aws, region } = project
+  const tasks = tasksOf(config)
+  if (flag) return Object.fromEntries(tasks.map((t) => [t, flag]))
+  if (existing) {
+    const live = await serviceImages(aws.ecs, names.cluster, servicesOf(config), region)
+    const state = statePaths(names)
+    const images: Record<string, string> = {}
+    for (const task of tasks) {
+      const liveTag = live[task] ? tagOf(live[task]) : undefined
+      const recorded = await parameterValue(aws.ssm, state.image(task), region)
+      const tag =
+        liveTag ?? recorded ?? (task === 'migrate' ? images.web : undefined) ?? config.image.tag
+      if (tag) images[task] = tag
+    }
+    if (tasks.every((t) => images[t])) return images
+  }
+  if (config.image.tag) return Object.fromEntries(tasks.map((t) => [t, config.image.tag as string]))
+  throw new DjenvError(
+    'IMAGE_MISSING',
+    `No image tag for ${names.env}: it has no deployed image and the configuration sets no image.tag.`,
+    'Pass --image-tag TAG (e.g. the git SHA CI pushed).',
+  )
+}

@@ -1,0 +1,101 @@
+import type { App } from 'aws-cdk-lib'
+
+import type { Deps } from '../core/command.js'
+import { availabilityZonesContext, DJENV_FEATURE_FLAGS } from '../infra/index.js'
+import type { Decisions } from './io-host.js'
+import type { Project } from './project.js'
+import { one, openToolkit, synthesize, toolkitError } from './toolkit.js'
+
+export interface DeployedStack {
+  stackArn: string
+  outputs: Record<string, string>
+  /** CloudFormation found nothing to change. */
+  noOp: boolean
+}
+
+/** Synthesizes the stacks `build` adds and deploys `stackName` with toolkit-lib, as one step. */
+export async function deployStack(
+  project: Project,
+  o: {
+    stackName: string
+    title: string
+    build: (app: App) => void
+    decisions: Omit<Decisions, 'destroyConfirmed'>
+  },
+  deps: Pick<Deps, 'report' | 'terminal'>,
+): Promise<DeployedStack> {
+  return deps.report.step(o.title, async (step) => {
+    const h = await openToolkit({
+      offline: false,
+      region: project.region,
+      profile: project.profile,
+      color: deps.terminal.color,
+      sink: step,
+      decisions: { ...o.decisions, destroyConfirmed: false },
+    })
+    try {
+      const asm = await synthesize(h, o.build, {
+        context: synthContext(project),
+        validate: false,
+        lookups: false,
+      })
+      try {
+        const result = await h.toolkit.deploy(asm, { stacks: one(h, o.stackName) })
+        const stack = result.stacks.find((s) => s.stackName === o.stackName)
+        return {
+          stackArn: stack?.stackArn ?? h.host.lastDeploy?.stackArn ?? '',
+          outputs: stack?.outputs ?? h.host.lastDeploy?.outputs ?? {},
+          noOp: h.host.lastDeploy?.noOp ?? false,
+        }
+      } finally {
+        await asm.dispose()
+      }
+    } catch (err) {
+      throw toolkitError(h, err, o.stackName)
+    }
+  })
+}
+
+/** Destroys `stackName` with toolkit-lib; the workflow has confirmed before. */
+export async function destroyStack(
+  project: Project,
+  o: { stackName: string; title: string; build: (app: App) => void },
+  deps: Pick<Deps, 'report' | 'terminal' | 'ask'>,
+): Promise<{ existed: boolean }> {
+  return deps.report.step(o.title, async (step) => {
+    const h = await openToolkit({
+      offline: false,
+      region: project.region,
+      profile: project.profile,
+      color: deps.terminal.color,
+      sink: step,
+      decisions: { yes: true, destroyConfirmed: true, approval: 'never', ask: deps.ask },
+    })
+    try {
+      const source = await synthesize(h, o.build, {
+        context: synthContext(project),
+        validate: false,
+        lookups: false,
+      })
+      try {
+        const result = await h.toolkit.destroy(source, { stacks: one(h, o.stackName) })
+        return { existed: result.stacks.some((s) => s.stackExisted) }
+      } finally {
+        await source.dispose()
+      }
+    } catch (err) {
+      throw toolkitError(h, err, o.stackName)
+    }
+  })
+}
+
+/** Context every djenv App gets: feature flags and the configured zones of the account. */
+export function synthContext(
+  project: Pick<Project, 'account' | 'region' | 'config'>,
+): Record<string, unknown> {
+  const zones = project.config.availabilityZones ?? [`${project.region}a`, `${project.region}b`]
+  return {
+    ...DJENV_FEATURE_FLAGS,
+    ...availabilityZonesContext(project.account, project.region, zones),
+  }
+}

@@ -1,0 +1,280 @@
+import { randomBytes } from 'node:crypto'
+
+import type { Deps } from '../core/command.js'
+import { DjenvError } from '../core/errors.js'
+import { parseDuration } from '../config/duration.js'
+import { parseEnvName, type EnvKind } from '../config/names.js'
+import { envNames, type EnvNames } from '../config/naming.js'
+import type { ConfigData } from '../config/schema.js'
+import { describeStack, stackState } from '../aws/cloudformation.js'
+import { imageExists } from '../aws/ecr.js'
+import { describeServices, setDesiredCount } from '../aws/ecs.js'
+import { parameterValue, putSecretIfAbsent, putString } from '../aws/ssm.js'
+import {
+  addAdhocAppStack,
+  addProdAppStack,
+  baseAttributesFromOutputs,
+  PROD_LISTENER_PRIORITY,
+  type BaseAttributes,
+  type ImageTags,
+} from '../infra/index.js'
+import {
+  currentCounts,
+  existingPriority,
+  resolveImages,
+  servicesOf,
+  zeroCounts,
+} from './app-inputs.js'
+import { manageDatabase } from './database.js'
+import { deployStack } from './deploy-stack.js'
+import { statePaths } from './env-state.js'
+import { runToCompletion } from './one-off-task.js'
+import { allocatePriority, type PrioritySource } from './priority.js'
+import { openProject, type Project, type ProjectInput } from './project.js'
+import { checkStackUsable, requireBase } from './stack-checks.js'
+import { waitForServices } from './wait-services.js'
+
+export interface EnvCreateInput extends ProjectInput {
+  name: string
+  /** Image tag of every service; default: what runs now, else `image.tag`. */
+  imageTag?: string
+  /** Confirm without asking (also: recreate a stack whose creation failed). */
+  yes: boolean
+  /** Wait for another operation on the stack to finish instead of failing. */
+  wait: boolean
+  /** Time-to-live of an ad hoc env, e.g. 3d (default: adhoc.ttl). */
+  ttl?: string
+  /** Bound on waiting for services to become healthy. @default 15 minutes */
+  timeoutMs: number
+}
+
+export interface EnvCreateResult {
+  env: string
+  kind: EnvKind
+  stack: string
+  /** created: a new env; updated: changes deployed; unchanged: nothing to change. */
+  outcome: 'created' | 'updated' | 'unchanged'
+  url: string
+  images: Record<string, string>
+  listenerPriority: { value: number; source: PrioritySource | 'fixed' }
+  database: { name: string; created: boolean }
+  services: { name: string; desired: number; running: number }[]
+  outputs: Record<string, string>
+  durationMs: number
+}
+
+export type EnvCreateDeps = Pick<
+  Deps,
+  'cwd' | 'env' | 'report' | 'ask' | 'clock' | 'signal' | 'terminal'
+>
+
+/**
+ * Creates an env, or updates it when it exists (idempotent): checks the base and the stack
+ * state, keeps the images and listener priority the env has, creates its database, deploys
+ * the app stack, and on creation runs migrations before scaling services up.
+ */
+export async function envCreate(
+  input: EnvCreateInput,
+  deps: EnvCreateDeps,
+): Promise<EnvCreateResult> {
+  const started = deps.clock.now().getTime()
+  const project = await openProject(input, deps)
+  const { config, aws, region } = project
+  const env = parseEnvName(input.name, {
+    base: config.adhoc.base,
+    productionEnvs: Object.keys(config.production),
+  })
+  const names = envNames(config, env)
+  const ttlMs = input.ttl === undefined ? undefined : parseTtl(input.ttl)
+
+  const baseStack = await requireBase(aws.cfn, names, region)
+  const base = baseAttributesFromOutputs(names.baseStack, baseStack.outputs)
+  let existing = await describeStack(aws.cfn, names.appStack, region)
+  existing = await checkStackUsable(
+    existing,
+    names,
+    { wait: input.wait, yes: input.yes, action: 'create' },
+    project,
+    deps,
+  )
+  const isNew = existing === undefined || stackState(existing.status) === 'failed-create'
+
+  const images = await resolveImages(project, names, isNew ? undefined : existing, input.imageTag)
+  await deps.report.step(
+    `Check image ${config.image.repository}:${distinct(images).join(', ')} in ECR`,
+    async () => {
+      for (const tag of distinct(images)) {
+        if (!(await imageExists(aws.ecr, config.image.repository, tag, region))) {
+          throw new DjenvError(
+            'IMAGE_MISSING',
+            `Image ${config.image.repository}:${tag} is not in ECR (${region}); nothing was changed.`,
+            'Push it first, or pass --image-tag with a tag that exists.',
+          )
+        }
+      }
+    },
+  )
+
+  const priority =
+    env.kind === 'prod'
+      ? { priority: PROD_LISTENER_PRIORITY, source: 'fixed' as const }
+      : await deps.report.step('Allocate a listener-rule priority', () =>
+          allocatePriority(aws, region, {
+            env: env.name,
+            listenerArn: base.httpsListenerArn,
+            ssmRoot: names.ssmRoot,
+            existing: existingPriority(existing, isNew),
+          }),
+        )
+
+  // Django's key: generated once, never regenerated; the app stack injects it as an ECS secret.
+  const secretKeyCreated = await putSecretIfAbsent(
+    aws.ssm,
+    names.secretKeyParameter,
+    () => randomBytes(48).toString('base64url'),
+    region,
+  )
+  if (secretKeyCreated) deps.report.info(`Generated SECRET_KEY for ${env.name}`)
+
+  const state = statePaths(names)
+  const databaseCreated = (await parameterValue(aws.ssm, state.database, region)) !== undefined
+  if (!databaseCreated) {
+    await deps.report.step(`Create database ${names.databaseName}`, (step) =>
+      manageDatabase('create', names.databaseName, base, aws, region, step, deps),
+    )
+    await putString(aws.ssm, state.database, names.databaseName, region)
+  }
+
+  const counts = isNew ? zeroCounts(config) : await currentCounts(project, names, env.kind)
+  const imageTags = images as ImageTags
+  const deployed = await deployStack(
+    project,
+    {
+      stackName: names.appStack,
+      title: `${isNew ? 'Create' : 'Update'} stack ${names.appStack}`,
+      decisions: {
+        yes: input.yes,
+        approval: env.kind === 'prod' ? 'broadening' : 'never',
+        ask: deps.ask,
+      },
+      build: (app) =>
+        env.kind === 'prod'
+          ? addProdAppStack(app, {
+              config,
+              account: project.account,
+              base,
+              imageTags,
+              desiredCounts: counts,
+              prodEnv: env.name,
+            })
+          : addAdhocAppStack(app, {
+              config,
+              account: project.account,
+              base,
+              imageTags,
+              desiredCounts: counts,
+              env: env.name,
+              listenerPriority: priority.priority,
+            }),
+    },
+    deps,
+  )
+
+  let services = await describeServices(aws.ecs, names.cluster, servicesOf(config), region)
+  if (isNew) {
+    await migrate(project, names, base, deps)
+    const wanted = configuredCounts(config, env.kind)
+    await deps.report.step(`Start ${Object.keys(wanted).join(', ')}`, async () => {
+      for (const [svc, count] of Object.entries(wanted))
+        await setDesiredCount(aws.ecs, names.cluster, svc, count, region)
+    })
+    services = await waitForServices(
+      aws,
+      region,
+      names.cluster,
+      Object.keys(wanted),
+      { timeoutMs: input.timeoutMs },
+      deps,
+    )
+  }
+
+  const now = deps.clock.now().toISOString()
+  if (isNew) await putString(aws.ssm, state.createdAt, now, region)
+  if (ttlMs !== undefined || isNew)
+    await putString(aws.ssm, state.ttl, input.ttl ?? config.adhoc.ttl, region)
+  await putString(aws.ssm, state.deployedAt, now, region)
+  for (const [task, tag] of Object.entries(images))
+    await putString(aws.ssm, state.image(task), tag, region)
+
+  return {
+    env: env.name,
+    kind: env.kind,
+    stack: names.appStack,
+    outcome: isNew ? 'created' : deployed.noOp ? 'unchanged' : 'updated',
+    url: deployed.outputs.Url ?? names.url,
+    images,
+    listenerPriority: { value: priority.priority, source: priority.source },
+    database: { name: names.databaseName, created: !databaseCreated },
+    services: services.map((s) => ({ name: s.name, desired: s.desired, running: s.running })),
+    outputs: deployed.outputs,
+    durationMs: deps.clock.now().getTime() - started,
+  }
+}
+
+function parseTtl(ttl: string): number {
+  const ms = parseDuration(ttl)
+  if (ms === undefined)
+    throw new DjenvError(
+      'USAGE',
+      `--ttl ${ttl} is not a duration.`,
+      'Use a duration such as 12h, 3d or 2w.',
+    )
+  return ms
+}
+
+function distinct(images: Record<string, string>): string[] {
+  return [...new Set(Object.values(images))]
+}
+
+/** Counts services run at after creation: configured for ad hoc; autoscaling minimum (or 1) in prod. */
+function configuredCounts(config: ConfigData, kind: EnvKind): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const svc of servicesOf(config)) {
+    if (svc === 'beat') counts[svc] = 1
+    else if (kind === 'prod') counts[svc] = 2
+    else counts[svc] = config.services[svc]?.desiredCount ?? 1
+  }
+  return counts
+}
+
+/** Runs the env's migrate task definition once, on creation, before any service starts. */
+async function migrate(
+  project: Project,
+  names: EnvNames,
+  base: BaseAttributes,
+  deps: EnvCreateDeps,
+): Promise<void> {
+  await deps.report.step('Run migrations', async (step) => {
+    const outcome = await runToCompletion(
+      project.aws,
+      project.region,
+      {
+        cluster: names.cluster,
+        taskDefinition: names.families.migrate,
+        container: 'migrate',
+        subnets: base.privateSubnetIds,
+        securityGroups: [base.appSecurityGroupId],
+        startedBy: 'djenv',
+      },
+      step,
+      deps,
+    )
+    if (outcome.exitCode !== 0) {
+      throw new DjenvError(
+        'TASK_FAILED',
+        `Migrations failed with exit code ${outcome.exitCode}; no service was started.`,
+        `Read the output in log group ${names.logGroup}, fix the migration, and run \`djenv env create ${names.env}\` again.`,
+      )
+    }
+  })
+}

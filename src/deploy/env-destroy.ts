@@ -1,0 +1,185 @@
+import type { Deps } from '../core/command.js'
+import { parseEnvName, type EnvKind } from '../config/names.js'
+import { envNames, type EnvNames } from '../config/naming.js'
+import { describeStack, stackState } from '../aws/cloudformation.js'
+import { describeServices, setDesiredCount } from '../aws/ecs.js'
+import { deleteParameters, parametersByPath } from '../aws/ssm.js'
+import {
+  addAdhocAppStack,
+  addProdAppStack,
+  baseAttributesFromOutputs,
+  placeholderBaseAttributes,
+  PROD_LISTENER_PRIORITY,
+} from '../infra/index.js'
+import { servicesOf, tasksOf, zeroCounts } from './app-inputs.js'
+import { confirmDestroy } from './confirm.js'
+import { manageDatabase } from './database.js'
+import { destroyStack } from './deploy-stack.js'
+import { priorityClaim } from './env-state.js'
+import { hashedPriority } from './priority.js'
+import { openProject, type Project, type ProjectInput } from './project.js'
+import { checkStackUsable } from './stack-checks.js'
+
+export interface EnvDestroyInput extends ProjectInput {
+  name: string
+  yes: boolean
+  /** Required for production envs. */
+  force: boolean
+  /** The production env's name, typed in advance (CI). */
+  confirm?: string
+  /** Keep the env's database on the shared PostgreSQL. */
+  keepDatabase: boolean
+  wait: boolean
+}
+
+export interface EnvDestroyResult {
+  env: string
+  kind: EnvKind
+  stack: string
+  /** destroyed: the stack was deleted; absent: there was none (leftovers were cleaned up). */
+  outcome: 'destroyed' | 'absent'
+  database: { name: string; dropped: boolean }
+  /** SSM parameters djenv kept for the env (state, priority claim) that were deleted. */
+  parametersDeleted: number
+  durationMs: number
+}
+
+export type EnvDestroyDeps = Pick<
+  Deps,
+  'cwd' | 'env' | 'report' | 'ask' | 'clock' | 'signal' | 'terminal'
+>
+
+/**
+ * Destroys an env (infrastructure.md §9.3): confirm, scale to 0, drop its database, delete
+ * the stack, then delete its state and priority claim. Every step is idempotent, so a failed
+ * destroy can be run again; a missing stack still gets its leftovers cleaned up.
+ */
+export async function envDestroy(
+  input: EnvDestroyInput,
+  deps: EnvDestroyDeps,
+): Promise<EnvDestroyResult> {
+  const started = deps.clock.now().getTime()
+  const project = await openProject(input, deps)
+  const { config, aws, region } = project
+  const env = parseEnvName(input.name, {
+    base: config.adhoc.base,
+    productionEnvs: Object.keys(config.production),
+  })
+  const names = envNames(config, env)
+
+  let stack = await describeStack(aws.cfn, names.appStack, region)
+  await confirmDestroy(
+    {
+      kind: env.kind,
+      name: env.name,
+      description: `environment ${env.name} (stack ${names.appStack})`,
+    },
+    input,
+    deps,
+  )
+  stack = await checkStackUsable(
+    stack,
+    names,
+    { wait: input.wait, yes: input.yes, action: 'destroy' },
+    project,
+    deps,
+  )
+
+  const baseStack = await describeStack(aws.cfn, names.baseStack, region)
+  const base = baseStack ? baseAttributesFromOutputs(names.baseStack, baseStack.outputs) : undefined
+  const priority = Number(stack?.outputs.ListenerRulePriority)
+
+  if (stack && stackState(stack.status) === 'stable') {
+    await deps.report.step('Scale services to 0', async (step) => {
+      for (const svc of await describeServices(
+        aws.ecs,
+        names.cluster,
+        servicesOf(config),
+        region,
+      )) {
+        if (svc.state === 'active' && svc.desired > 0) {
+          step.detail(`${svc.name} ${svc.desired} → 0`)
+          await setDesiredCount(aws.ecs, names.cluster, svc.name, 0, region)
+        }
+      }
+    })
+  }
+
+  let dropped = false
+  if (!input.keepDatabase && base) {
+    await deps.report.step(`Drop database ${names.databaseName}`, (step) =>
+      manageDatabase('drop', names.databaseName, base, aws, region, step, deps),
+    )
+    dropped = true
+  } else if (!input.keepDatabase) {
+    deps.report.warn(
+      `Base ${names.baseStack} is gone, so database ${names.databaseName} went with it.`,
+    )
+  }
+
+  if (stack) {
+    if (stack.terminationProtection) {
+      await deps.report.step(`Turn off termination protection of ${names.appStack}`, async () => {
+        await aws.cfn.updateTerminationProtection({
+          StackName: names.appStack,
+          EnableTerminationProtection: false,
+        })
+      })
+    }
+    await destroyStack(
+      project,
+      {
+        stackName: names.appStack,
+        title: `Delete stack ${names.appStack}`,
+        build: destroyBuild(project, env.kind, names),
+      },
+      deps,
+    )
+  }
+
+  const leftovers = (await parametersByPath(aws.ssm, names.envSsmRoot, region)).map((p) => p.name)
+  const claims = await parametersByPath(aws.ssm, `${names.ssmRoot}/priorities`, region)
+  for (const claim of claims) if (claim.value === env.name) leftovers.push(claim.name)
+  if (Number.isInteger(priority) && env.kind === 'adhoc')
+    leftovers.push(priorityClaim(names.ssmRoot, priority))
+  const toDelete = [...new Set(leftovers)]
+  await deleteParameters(aws.ssm, toDelete, region)
+
+  return {
+    env: env.name,
+    kind: env.kind,
+    stack: names.appStack,
+    outcome: stack ? 'destroyed' : 'absent',
+    database: { name: names.databaseName, dropped },
+    parametersDeleted: toDelete.length,
+    durationMs: deps.clock.now().getTime() - started,
+  }
+}
+
+/**
+ * toolkit-lib destroys from a synthesized assembly, but only the stack's name matters: the
+ * app is built from placeholders, with no AWS reads.
+ */
+function destroyBuild(project: Project, kind: EnvKind, names: EnvNames) {
+  const { config, account } = project
+  const imageTags = Object.fromEntries(tasksOf(config).map((t) => [t, 'destroy']))
+  const desiredCounts = zeroCounts(config)
+  return (app: Parameters<Parameters<typeof destroyStack>[1]['build']>[0]) => {
+    if (kind === 'prod') {
+      const base = placeholderBaseAttributes(config, { kind: 'prod', name: names.env }, account)
+      addProdAppStack(app, { config, account, base, imageTags, desiredCounts, prodEnv: names.env })
+    } else {
+      const base = placeholderBaseAttributes(config, { kind: 'adhoc' }, account)
+      const listenerPriority = kind === 'adhoc' ? hashedPriority(names.env) : PROD_LISTENER_PRIORITY
+      addAdhocAppStack(app, {
+        config,
+        account,
+        base,
+        imageTags,
+        desiredCounts,
+        env: names.env,
+        listenerPriority,
+      })
+    }
+  }
+}

@@ -220,6 +220,11 @@ export const configSchema = z
       .optional()
       .describe('Certificate for *.<domain> in the region; created and DNS-validated when absent.'),
     image,
+    defaultEnv: label('env')
+      .optional()
+      .describe(
+        'Env that exec, port-forward, migrate, run and logs use when none is named (after DJENV_ENV).',
+      ),
     django: z
       .strictObject({
         settingsModule: z

@@ -21,6 +21,8 @@ if (!e2e) {
 }
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true' // the SDK's Node 20 warning
 process.env.NO_COLOR = '1'
+// toolkit-lib caches account lookups under ~/.cdk: keep tests from sharing (or writing) one.
+process.env.CDK_HOME = join(tmpdir(), `djenv-test-cdk-home-${process.pid}`)
 delete process.env.GITHUB_STEP_SUMMARY
 
 afterEach(() => {

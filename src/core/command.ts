@@ -100,6 +100,13 @@ export abstract class DjenvCommand<T> extends Command {
     return this.controller.signal
   }
 
+  /** Adds a short Markdown report to the GitHub Actions job summary, when there is one. */
+  protected async stepSummary(markdown: string): Promise<void> {
+    if (!process.env.GITHUB_STEP_SUMMARY) return
+    const { appendStepSummary } = await import('../ui/step-summary.js')
+    appendStepSummary(process.env, markdown)
+  }
+
   override async finally(err: Error | undefined): Promise<void> {
     if (this.sigint) process.off('SIGINT', this.sigint)
     await super.finally(err)

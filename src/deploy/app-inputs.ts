@@ -6,6 +6,7 @@ import type { StackInfo } from '../aws/cloudformation.js'
 import { describeServices, serviceImages } from '../aws/ecs.js'
 import { parameterValue } from '../aws/ssm.js'
 import { statePaths, tagOf } from './env-state.js'
+import type { EnvShape } from '../cost/estimate.js'
 import type { Project } from './project.js'
 
 /** What an app stack is synthesized from besides the configuration: resolved before synthesis. */
@@ -82,4 +83,54 @@ export async function resolveImages(
     `No image tag for ${names.env}: it has no deployed image and the configuration sets no image.tag.`,
     'Pass --image-tag TAG (e.g. the git SHA CI pushed).',
   )
+}
+
+/** Counts services run at after creation: configured for ad hoc; autoscaling minimum (or 1) in prod. */
+export function configuredCounts(
+  config: ConfigData,
+  kind: EnvKind,
+  env: string,
+): Record<string, number> {
+  const counts: Record<string, number> = {}
+  for (const svc of servicesOf(config)) {
+    if (svc === 'beat') counts[svc] = 1
+    else if (kind === 'prod') counts[svc] = config.production[env]?.[svc]?.min ?? 2
+    else counts[svc] = config.services[svc]?.desiredCount ?? 1
+  }
+  return counts
+}
+
+/** CPU units and MiB of a service: configured, else djenv's default for the kind. */
+export function serviceSize(
+  config: ConfigData,
+  kind: EnvKind,
+  env: string,
+  name: ServiceName,
+): { cpu: number; memory: number } {
+  const prod = kind === 'prod' && name !== 'beat' ? config.production[env]?.[name] : undefined
+  const svc = config.services[name]
+  const fallback =
+    kind === 'prod'
+      ? name === 'web'
+        ? { cpu: 1024, memory: 2048 }
+        : { cpu: 512, memory: 1024 }
+      : { cpu: 256, memory: 512 }
+  return {
+    cpu: prod?.cpu ?? svc?.cpu ?? fallback.cpu,
+    memory: prod?.memory ?? svc?.memory ?? fallback.memory,
+  }
+}
+
+/** What an env runs once started, for cost estimates: each service's tasks and size. */
+export function runningShape(config: ConfigData, kind: EnvKind, env: string): EnvShape {
+  const counts = configuredCounts(config, kind, env)
+  return {
+    kind,
+    prodEnv: kind === 'prod' ? env : undefined,
+    services: servicesOf(config).map((name) => ({
+      name,
+      tasks: counts[name] ?? 0,
+      ...serviceSize(config, kind, env, name),
+    })),
+  }
 }

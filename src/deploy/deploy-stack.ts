@@ -4,7 +4,7 @@ import type { Deps } from '../core/command.js'
 import { availabilityZonesContext, DJENV_FEATURE_FLAGS } from '../infra/index.js'
 import type { Decisions } from './io-host.js'
 import type { Project } from './project.js'
-import { one, openToolkit, synthesize, toolkitError } from './toolkit.js'
+import { deployOptions, one, openToolkit, synthesize, toolkitError } from './toolkit.js'
 
 export interface DeployedStack {
   stackArn: string
@@ -22,7 +22,7 @@ export async function deployStack(
     build: (app: App) => void
     decisions: Omit<Decisions, 'destroyConfirmed'>
   },
-  deps: Pick<Deps, 'report' | 'terminal'>,
+  deps: Pick<Deps, 'report' | 'terminal' | 'env'>,
 ): Promise<DeployedStack> {
   return deps.report.step(o.title, async (step) => {
     const h = await openToolkit({
@@ -40,7 +40,7 @@ export async function deployStack(
         lookups: false,
       })
       try {
-        const result = await h.toolkit.deploy(asm, { stacks: one(h, o.stackName) })
+        const result = await h.toolkit.deploy(asm, deployOptions(h, o.stackName, polling(deps.env)))
         const stack = result.stacks.find((s) => s.stackName === o.stackName)
         return {
           stackArn: stack?.stackArn ?? h.host.lastDeploy?.stackArn ?? '',
@@ -60,7 +60,7 @@ export async function deployStack(
 export async function destroyStack(
   project: Project,
   o: { stackName: string; title: string; build: (app: App) => void },
-  deps: Pick<Deps, 'report' | 'terminal' | 'ask'>,
+  deps: Pick<Deps, 'report' | 'terminal' | 'ask' | 'env'>,
 ): Promise<{ existed: boolean }> {
   return deps.report.step(o.title, async (step) => {
     const h = await openToolkit({
@@ -78,7 +78,10 @@ export async function destroyStack(
         lookups: false,
       })
       try {
-        const result = await h.toolkit.destroy(source, { stacks: one(h, o.stackName) })
+        const result = await h.toolkit.destroy(source, {
+          stacks: one(h, o.stackName),
+          ...polling(deps.env),
+        })
         return { existed: result.stacks.some((s) => s.stackExisted) }
       } finally {
         await source.dispose()
@@ -87,6 +90,15 @@ export async function destroyStack(
       throw toolkitError(h, err, o.stackName)
     }
   })
+}
+
+/**
+ * How often toolkit-lib polls stack events: its default (2–5 s) unless DJENV_STACK_POLL_MS
+ * says otherwise, which the tests do against a fake CloudFormation.
+ */
+function polling(env: NodeJS.ProcessEnv): { stackEventPollingInterval?: number } {
+  const ms = Number(env.DJENV_STACK_POLL_MS)
+  return Number.isInteger(ms) && ms > 0 ? { stackEventPollingInterval: ms } : {}
 }
 
 /** Context every djenv App gets: feature flags and the configured zones of the account. */

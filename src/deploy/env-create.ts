@@ -5,8 +5,7 @@ import { DjenvError } from '../core/errors.js'
 import { parseDuration } from '../config/duration.js'
 import { parseEnvName, type EnvKind } from '../config/names.js'
 import { envNames, type EnvNames } from '../config/naming.js'
-import type { ConfigData } from '../config/schema.js'
-import { describeStack, stackState } from '../aws/cloudformation.js'
+import { describeStack, listProjectStacks, stackState } from '../aws/cloudformation.js'
 import { imageExists } from '../aws/ecr.js'
 import { describeServices, setDesiredCount } from '../aws/ecs.js'
 import { parameterValue, putSecretIfAbsent, putString } from '../aws/ssm.js'
@@ -19,12 +18,15 @@ import {
   type ImageTags,
 } from '../infra/index.js'
 import {
+  configuredCounts,
+  runningShape,
   currentCounts,
   existingPriority,
   resolveImages,
   servicesOf,
   zeroCounts,
 } from './app-inputs.js'
+import { estimateEnvCost, type CostEstimate } from '../cost/estimate.js'
 import { manageDatabase } from './database.js'
 import { deployStack } from './deploy-stack.js'
 import { statePaths } from './env-state.js'
@@ -60,6 +62,8 @@ export interface EnvCreateResult {
   database: { name: string; created: boolean }
   services: { name: string; desired: number; running: number }[]
   outputs: Record<string, string>
+  /** Monthly estimate of what the env runs, and its share of the base. */
+  cost: CostEstimate
   durationMs: number
 }
 
@@ -183,7 +187,7 @@ export async function envCreate(
   let services = await describeServices(aws.ecs, names.cluster, servicesOf(config), region)
   if (isNew) {
     await migrate(project, names, base, deps)
-    const wanted = configuredCounts(config, env.kind)
+    const wanted = configuredCounts(config, env.kind, env.name)
     await deps.report.step(`Start ${Object.keys(wanted).join(', ')}`, async () => {
       for (const [svc, count] of Object.entries(wanted))
         await setDesiredCount(aws.ecs, names.cluster, svc, count, region)
@@ -206,6 +210,9 @@ export async function envCreate(
   for (const [task, tag] of Object.entries(images))
     await putString(aws.ssm, state.image(task), tag, region)
 
+  const onBase = (await listProjectStacks(aws.cfn, config.project, region)).filter(
+    (s) => s.tags['djenv:base'] === names.base && s.tags['djenv:env'] !== undefined,
+  ).length
   return {
     env: env.name,
     kind: env.kind,
@@ -217,6 +224,7 @@ export async function envCreate(
     database: { name: names.databaseName, created: !databaseCreated },
     services: services.map((s) => ({ name: s.name, desired: s.desired, running: s.running })),
     outputs: deployed.outputs,
+    cost: estimateEnvCost(config, runningShape(config, env.kind, env.name), Math.max(onBase, 1)),
     durationMs: deps.clock.now().getTime() - started,
   }
 }
@@ -234,17 +242,6 @@ function parseTtl(ttl: string): number {
 
 function distinct(images: Record<string, string>): string[] {
   return [...new Set(Object.values(images))]
-}
-
-/** Counts services run at after creation: configured for ad hoc; autoscaling minimum (or 1) in prod. */
-function configuredCounts(config: ConfigData, kind: EnvKind): Record<string, number> {
-  const counts: Record<string, number> = {}
-  for (const svc of servicesOf(config)) {
-    if (svc === 'beat') counts[svc] = 1
-    else if (kind === 'prod') counts[svc] = 2
-    else counts[svc] = config.services[svc]?.desiredCount ?? 1
-  }
-  return counts
 }
 
 /** Runs the env's migrate task definition once, on creation, before any service starts. */

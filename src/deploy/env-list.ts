@@ -3,6 +3,8 @@ import { parseDuration } from '../config/duration.js'
 import type { EnvKind } from '../config/names.js'
 import { listProjectStacks } from '../aws/cloudformation.js'
 import { parametersByPath } from '../aws/ssm.js'
+import { estimateEnvCost } from '../cost/estimate.js'
+import { runningShape } from './app-inputs.js'
 import { openProject, type ProjectInput } from './project.js'
 
 /** One environment in `djenv env list`. */
@@ -18,6 +20,9 @@ export interface EnvRow {
   lastDeployAt: string | null
   /** When `env gc` may remove it (ad hoc envs only). */
   expiresAt: string | null
+  /** Estimated monthly cost of its own tasks, and its share of its base (see `costLabel`). */
+  monthlyUsd: number
+  baseShareUsd: number | null
 }
 
 export interface EnvListResult {
@@ -25,6 +30,8 @@ export interface EnvListResult {
   region: string
   bases: { name: string; kind: EnvKind; stack: string; status: string }[]
   envs: EnvRow[]
+  /** What the cost figures are: an estimate, at which prices. */
+  costLabel: string
 }
 
 export type EnvListDeps = Pick<Deps, 'cwd' | 'env' | 'clock'>
@@ -56,6 +63,8 @@ export async function envList(input: ProjectInput, deps: EnvListDeps): Promise<E
     }
   }
 
+  // The label depends on the region only: the same for every row.
+  let costLabel = estimateEnvCost(config, { kind: 'adhoc', services: [] }, null).label
   const envs = apps.map((s): EnvRow => {
     const kind = (s.tags['djenv:kind'] === 'prod' ? 'prod' : 'adhoc') as EnvKind
     const base = s.tags['djenv:base'] ?? ''
@@ -64,6 +73,9 @@ export async function envList(input: ProjectInput, deps: EnvListDeps): Promise<E
       state.get(`${base}/${kind === 'prod' ? 'app' : env}`) ?? new Map<string, string>()
     const lastDeployAt = recorded.get('state/deployed-at') ?? s.updatedAt ?? s.createdAt
     const ttl = parseDuration(recorded.get('state/ttl') ?? config.adhoc.ttl)
+    const sharedBy = apps.filter((a) => a.tags['djenv:base'] === base).length
+    const cost = estimateEnvCost(config, runningShape(config, kind, env), sharedBy)
+    costLabel = cost.label
     return {
       env,
       kind,
@@ -78,6 +90,8 @@ export async function envList(input: ProjectInput, deps: EnvListDeps): Promise<E
         kind === 'adhoc' && ttl !== undefined
           ? new Date(Date.parse(lastDeployAt) + ttl).toISOString()
           : null,
+      monthlyUsd: cost.envMonthlyUsd,
+      baseShareUsd: cost.base.shareUsd,
     }
   })
   return {
@@ -90,5 +104,6 @@ export async function envList(input: ProjectInput, deps: EnvListDeps): Promise<E
       status: s.status,
     })),
     envs: envs.sort((a, b) => a.kind.localeCompare(b.kind) || a.env.localeCompare(b.env)),
+    costLabel,
   }
 }

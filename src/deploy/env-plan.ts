@@ -19,7 +19,8 @@ import {
   PROD_LISTENER_PRIORITY,
   type ImageTags,
 } from '../infra/index.js'
-import { servicesOf, tasksOf } from './app-inputs.js'
+import { runningShape, serviceSize, servicesOf, tasksOf } from './app-inputs.js'
+import { estimateEnvCost, type CostEstimate } from '../cost/estimate.js'
 import { hashedPriority } from './priority.js'
 import { synthesizeOffline } from './synth-offline.js'
 
@@ -71,6 +72,8 @@ export interface EnvPlanResult {
   stacks: PlannedStack[]
   /** What the env uses from its base instead of owning it. */
   shared: string[]
+  /** Monthly estimate once its services run; the base's share is unknown offline. */
+  cost: CostEstimate
   outDir: string | null
 }
 
@@ -151,11 +154,16 @@ export async function envPlan(input: EnvPlanInput, deps: EnvPlanDeps): Promise<E
     services: servicesOf(config).map((name) => ({
       name,
       desiredCount: 0,
-      ...sizeOf(config, env.kind, env.name, name),
+      ...serviceSize(config, env.kind, env.name, name),
     })),
     database: names.databaseName,
     stacks,
     shared: sharedWithBase(config, env.kind, names.databaseName, names.env),
+    cost: estimateEnvCost(
+      config,
+      runningShape(config, env.kind, env.name),
+      env.kind === 'prod' ? 1 : null,
+    ),
     outDir: outDir ?? null,
   }
 }
@@ -165,26 +173,6 @@ function imagePlan(config: ConfigData, flag: string | undefined): EnvPlanResult[
   if (flag) return { repository, tag: flag, source: 'flag' }
   if (config.image.tag) return { repository, tag: config.image.tag, source: 'config' }
   return { repository, tag: PLACEHOLDER_TAG, source: 'placeholder' }
-}
-
-function sizeOf(
-  config: ConfigData,
-  kind: EnvKind,
-  env: string,
-  name: ServiceName,
-): { cpu: number; memory: number } {
-  const prod = kind === 'prod' && name !== 'beat' ? config.production[env]?.[name] : undefined
-  const svc = config.services[name]
-  const fallback =
-    kind === 'prod'
-      ? name === 'web'
-        ? { cpu: 1024, memory: 2048 }
-        : { cpu: 512, memory: 1024 }
-      : { cpu: 256, memory: 512 }
-  return {
-    cpu: prod?.cpu ?? svc?.cpu ?? fallback.cpu,
-    memory: prod?.memory ?? svc?.memory ?? fallback.memory,
-  }
 }
 
 function summarize(

@@ -1,3 +1,5 @@
+import { readFile } from 'node:fs/promises'
+
 import type { App } from 'aws-cdk-lib'
 import type * as ToolkitLibModule from '@aws-cdk/toolkit-lib'
 import type {
@@ -112,13 +114,18 @@ export async function synthesize(
   return h.toolkit.synth(source)
 }
 
-/** The synthesized template of one stack. */
+/**
+ * The synthesized template of one stack, read from its file: the one toolkit-lib uploads.
+ * Not the artifact's `template`, which `Toolkit.synth` 1.40.1 mutates when the assembly holds a
+ * single stack (it deletes the CheckBootstrapVersion rule in place to print the template).
+ */
 export async function templateOf(
   asm: CachedCloudAssembly,
   stackName: string,
 ): Promise<Record<string, unknown>> {
   const readable = await asm.produce()
-  return readable.cloudAssembly.getStackByName(stackName).template as Record<string, unknown>
+  const artifact = readable.cloudAssembly.getStackByName(stackName)
+  return JSON.parse(await readFile(artifact.templateFullPath, 'utf8')) as Record<string, unknown>
 }
 
 /** Maps anything toolkit-lib threw, with the host's kept question and failed events. */

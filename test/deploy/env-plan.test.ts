@@ -95,6 +95,11 @@ describe('envPlan for an ad hoc env of the example', () => {
     expect(rule?.Properties?.Priority).toBe(hashedPriority('pr-42'))
   })
 
+  it('estimates the monthly cost once its services run', () => {
+    expect(plan.cost).toMatchObject({ envMonthlyUsd: 8.1, base: { sharedBy: null, shareUsd: null } })
+    expect(renderEnvPlan(plan)).toContain('Estimated cost: $8.10/month for the env (web $2.70, worker $2.70, beat $2.70; spot)')
+  })
+
   it('makes no AWS call', () => {
     expect(sts.calls()).toHaveLength(0)
     expect(cfn.calls()).toHaveLength(0)

@@ -61,6 +61,8 @@ describe('envList', () => {
         createdAt: '2026-11-18T10:00:00.000Z',
         lastDeployAt: '2026-11-19T10:00:00.000Z',
         expiresAt: '2026-11-22T10:00:00.000Z',
+        monthlyUsd: 8.1, // 3 Spot tasks of 0.25 vCPU / 0.5 GB (test/cost)
+        baseShareUsd: 32.98, // the example base's 65.96 shared by 2 envs
       },
       expect.objectContaining({
         env: 'pr-7',
@@ -80,9 +82,9 @@ describe('envList', () => {
     const text = renderEnvList(await envList({}, deps), new Date('2026-11-20T10:00:00Z'))
 
     expect(text.split('\n')[0]).toMatch(
-      /^ENV\s+TYPE\s+BASE\s+STATUS\s+URL\s+IMAGE\s+AGE\s+DEPLOYED\s+EXPIRES$/,
+      /^ENV\s+TYPE\s+BASE\s+STATUS\s+URL\s+IMAGE\s+AGE\s+DEPLOYED\s+EXPIRES\s+COST\/MONTH$/,
     )
-    expect(text).toMatch(/pr-42\s+adhoc\s+dev\s+CREATE_COMPLETE\s+-\s+-\s+2d\s+2d ago\s+in 5d/)
+    expect(text).toMatch(/pr-42\s+adhoc\s+dev\s+CREATE_COMPLETE\s+-\s+-\s+2d\s+2d ago\s+in 5d\s+\$8\.10 \+ \$65\.96 base/)
   })
 })
 

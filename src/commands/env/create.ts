@@ -95,10 +95,9 @@ ${EXIT_CODES_HELP}`
       },
       await this.deps(),
     )
-    if (!this.jsonEnabled()) {
-      const { renderEnvCreate } = await import('../../ui/render/env-lifecycle.js')
-      this.log(renderEnvCreate(result))
-    }
+    const { renderEnvCreate, envCreateSummary } = await import('../../ui/render/env-lifecycle.js')
+    if (!this.jsonEnabled()) this.log(renderEnvCreate(result))
+    await this.stepSummary(envCreateSummary(result))
     return result
   }
 }

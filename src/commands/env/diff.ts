@@ -38,10 +38,9 @@ ${EXIT_CODES_HELP}`
       },
       await this.deps(),
     )
-    if (!this.jsonEnabled()) {
-      const { renderEnvDiff } = await import('../../ui/render/env-lifecycle.js')
-      this.log(renderEnvDiff(result))
-    }
+    const { renderEnvDiff, envDiffSummary } = await import('../../ui/render/env-lifecycle.js')
+    if (!this.jsonEnabled()) this.log(renderEnvDiff(result))
+    await this.stepSummary(envDiffSummary(result))
     return result
   }
 }

@@ -7,6 +7,7 @@ import type { EnvDestroyResult } from '../../deploy/env-destroy.js'
 import type { EnvDiffResult } from '../../deploy/env-diff.js'
 import type { EnvListResult } from '../../deploy/env-list.js'
 import type { EnvStatusResult } from '../../deploy/env-status.js'
+import { renderCost } from './cost.js'
 import { table } from './table.js'
 
 const seconds = (ms: number) => `${Math.round(ms / 1000)} s`
@@ -20,6 +21,7 @@ export function renderEnvCreate(r: EnvCreateResult): string {
     `  Image     ${images}`,
     `  Services  ${r.services.map((s) => `${s.name} ${s.running}/${s.desired}`).join(', ')}`,
     `  Database  ${r.database.name}${r.database.created ? ' (created)' : ''}`,
+    ...renderCost(r.cost),
   ].join('\n')
 }
 
@@ -51,12 +53,27 @@ export function renderEnvList(r: EnvListResult, now: Date): string {
         ? chalk.yellow('expired')
         : `in ${age(now, now.toISOString(), e.expiresAt)}`
       : '-',
+    `$${e.monthlyUsd.toFixed(2)}${e.baseShareUsd === null ? '' : ` + $${e.baseShareUsd.toFixed(2)} base`}`,
   ])
   const envTable = rows.length
-    ? table(['ENV', 'TYPE', 'BASE', 'STATUS', 'URL', 'IMAGE', 'AGE', 'DEPLOYED', 'EXPIRES'], rows)
+    ? table(
+        [
+          'ENV',
+          'TYPE',
+          'BASE',
+          'STATUS',
+          'URL',
+          'IMAGE',
+          'AGE',
+          'DEPLOYED',
+          'EXPIRES',
+          'COST/MONTH',
+        ],
+        rows,
+      )
     : 'No environments yet: `djenv env create pr-1`.'
   const bases = r.bases.map((b) => `${b.name} (${b.kind}, ${b.stack}): ${b.status}`).join('\n  ')
-  return `${envTable}\n\nBases:\n  ${bases || 'none'}`
+  return `${envTable}\n\nBases:\n  ${bases || 'none'}\n\n${chalk.dim(r.costLabel)}`
 }
 
 export function renderEnvStatus(r: EnvStatusResult): string {
@@ -125,4 +142,31 @@ export function age(now: Date, from: string, to?: string): string {
   const hours = Math.floor(minutes / 60)
   if (hours < 48) return `${hours}h`
   return `${Math.floor(hours / 24)}d`
+}
+
+/** The GitHub step summary of `env create`: env, URL, images, outcome, cost. */
+export function envCreateSummary(r: EnvCreateResult): string {
+  return [
+    `### djenv env create ${r.env}: ${r.outcome}`,
+    '',
+    `| | |`,
+    `| --- | --- |`,
+    `| URL | ${r.url} |`,
+    `| image | ${[...new Set(Object.values(r.images))].join(', ')} |`,
+    `| stack | ${r.stack} |`,
+    `| est. cost | $${r.cost.envMonthlyUsd.toFixed(2)}/month${r.cost.base.shareUsd === null ? '' : ` + $${r.cost.base.shareUsd.toFixed(2)} base share`} |`,
+    '',
+  ].join('\n')
+}
+
+/** The GitHub step summary of `env diff`. */
+export function envDiffSummary(r: EnvDiffResult): string {
+  const body = r.changes.length
+    ? [
+        '```',
+        r.text || r.changes.map((c) => `${c.impact} ${c.type} ${c.logicalId}`).join('\n'),
+        '```',
+      ].join('\n')
+    : 'No changes.'
+  return [`### djenv env diff ${r.env} (${r.stack})`, '', body, ''].join('\n')
 }

@@ -1,6 +1,7 @@
 import chalk from 'chalk'
 
 import type { EnvPlanResult } from '../../deploy/env-plan.js'
+import { renderCost } from './cost.js'
 
 /** The human form of an offline plan. */
 export function renderEnvPlan(plan: EnvPlanResult): string {
@@ -35,6 +36,7 @@ export function renderEnvPlan(plan: EnvPlanResult): string {
       `Base stack ${base.name}: ${base.resourceCount} resources${plan.kind === 'adhoc' ? ', deployed once for every ad hoc env (`djenv base deploy`)' : ''}`,
     )
   }
+  lines.push('', ...renderCost(plan.cost))
   lines.push(
     '',
     `Validation: ${plan.validation === 'passed' ? 'CloudFormation rules passed' : 'skipped (pass --validate)'}`,

@@ -1,0 +1,374 @@
+import { fileURLToPath } from 'node:url'
+
+import { CreateChangeSetCommand } from '@aws-sdk/client-cloudformation'
+import { DescribeImagesCommand, ECRClient, ImageNotFoundException } from '@aws-sdk/client-ecr'
+import {
+  DescribeServicesCommand,
+  DescribeTaskDefinitionCommand,
+  DescribeTasksCommand,
+  ECSClient,
+  RunTaskCommand,
+  UpdateServiceCommand,
+  type RunTaskCommandInput,
+} from '@aws-sdk/client-ecs'
+import {
+  DescribeRulesCommand,
+  ElasticLoadBalancingV2Client,
+} from '@aws-sdk/client-elastic-load-balancing-v2'
+import { PutParameterCommand } from '@aws-sdk/client-ssm'
+import { mockClient } from 'aws-sdk-client-mock'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+
+import { envCreate, type EnvCreateInput } from '../../src/deploy/env-create.js'
+import { envDestroy } from '../../src/deploy/env-destroy.js'
+import { hashedPriority } from '../../src/deploy/priority.js'
+import { createAsker } from '../../src/ui/ask.js'
+import { fakeAws, type FakeAws } from '../support/fake-aws.js'
+import { fakeClock } from '../support/fake-clock.js'
+import { recordingReporter } from '../support/recording-reporter.js'
+
+const cwd = fileURLToPath(new URL('../../examples/shop', import.meta.url))
+const ecr = mockClient(ECRClient)
+const ecs = mockClient(ECSClient)
+const elb = mockClient(ElasticLoadBalancingV2Client)
+const REGION = 'eu-west-1'
+const SUBNETS = ['subnet-0aaaaaaaaaaaaaaaa', 'subnet-0bbbbbbbbbbbbbbbb']
+const APP_SG = 'sg-0cccccccccccccccc'
+
+/** The outputs a deployed ad hoc base publishes (infrastructure.md §3). */
+const BASE_OUTPUTS: Record<string, string> = {
+  SchemaVersion: '1',
+  Kind: 'adhoc',
+  VpcId: 'vpc-0ddddddddddddddddd',
+  AvailabilityZones: 'eu-west-1a,eu-west-1b',
+  PrivateSubnetIds: SUBNETS.join(','),
+  AppSecurityGroupId: APP_SG,
+  AlbSecurityGroupId: 'sg-0eeeeeeeeeeeeeeee',
+  AlbArn:
+    'arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/shop-dev-alb/0123456789abcdef',
+  AlbDnsName: 'shop-dev-alb-1.eu-west-1.elb.amazonaws.com',
+  AlbCanonicalHostedZoneId: 'Z32O12XQLNTSW2',
+  HttpsListenerArn:
+    'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shop-dev-alb/0123456789abcdef/fedcba9876543210',
+  DomainName: 'shop.example.com',
+  HostedZoneId: 'Z0123456789ABCDEFGHIJ',
+  DbHost: 'shop-dev-db.abcdefghijkl.eu-west-1.rds.amazonaws.com',
+  DbPort: '5432',
+  DbMasterSecretArn:
+    'arn:aws:secretsmanager:eu-west-1:123456789012:secret:djenv/shop/dev/db-master-credentials-AbCdEf',
+  RedisHost: 'shop-dev-redis.abc123.ng.0001.euw1.cache.amazonaws.com',
+  RedisPort: '6379',
+  AssetsBucketName: 'shop-dev-assetsbucket0123456789ab',
+  OpsClusterName: 'shop-dev-ops',
+  DbAdminTaskFamily: 'shop-dev-db-admin',
+  DbAdminContainerName: 'db-admin',
+  BastionInstanceId: 'i-0ffffffffffffffff',
+}
+
+let aws: FakeAws
+let tasks: RunTaskCommandInput[]
+let exitCodes: Record<string, number>
+let services: Map<string, { desired: number; taskDefinition: string }>
+
+const input: EnvCreateInput = { name: 'pr-42', yes: true, wait: false, timeoutMs: 60_000 }
+const deps = () => ({
+  cwd,
+  env: { DJENV_STACK_POLL_MS: '5' },
+  report: recordingReporter(),
+  ask: createAsker({ interactive: false }),
+  clock: fakeClock(),
+  signal: new AbortController().signal,
+  terminal: { interactive: false, ci: true, stderrIsTTY: false, color: false },
+})
+
+beforeEach(() => {
+  aws = fakeAws({ region: REGION })
+  aws.cfn.givenStack({
+    name: 'shop-dev',
+    template: {
+      Resources: { Placeholder: { Type: 'AWS::CloudFormation::WaitConditionHandle' } },
+      Outputs: Object.fromEntries(Object.entries(BASE_OUTPUTS).map(([k, v]) => [k, { Value: v }])),
+    },
+    tags: { 'djenv:project': 'shop', 'djenv:base': 'dev', 'djenv:kind': 'adhoc' },
+  })
+  tasks = []
+  exitCodes = {}
+  services = new Map()
+  for (const m of [ecr, ecs, elb]) m.reset()
+  ecr.onAnyCommand().rejects(new Error('unexpected ECR call'))
+  ecs.onAnyCommand().rejects(new Error('unexpected ECS call'))
+  elb.onAnyCommand().rejects(new Error('unexpected ELB call'))
+  ecr.on(DescribeImagesCommand).callsFake((i: { imageIds: { imageTag: string }[] }) => {
+    if (i.imageIds[0]?.imageTag === 'missing')
+      throw new ImageNotFoundException({ message: 'not found', $metadata: {} })
+    return { imageDetails: [{ imageTags: [i.imageIds[0]?.imageTag] }] }
+  })
+  elb.on(DescribeRulesCommand).resolves({ Rules: [{ Priority: 'default', IsDefault: true }] })
+  // One-off tasks stop at once with the exit code the test set for their family.
+  ecs.on(RunTaskCommand).callsFake((i: RunTaskCommandInput) => {
+    tasks.push(i)
+    return {
+      tasks: [
+        { taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/${i.cluster}/task${tasks.length}` },
+      ],
+    }
+  })
+  ecs.on(DescribeTasksCommand).callsFake((i: { tasks: string[] }) => {
+    const n = Number(i.tasks[0]?.split('task').pop()) - 1
+    const family = tasks[n]?.taskDefinition ?? ''
+    const container = family.endsWith('db-admin') ? 'db-admin' : 'migrate'
+    return {
+      tasks: [
+        {
+          lastStatus: 'STOPPED',
+          stopCode: 'EssentialContainerExited',
+          containers: [{ name: container, exitCode: exitCodes[family] ?? 0 }],
+        },
+      ],
+    }
+  })
+  // Services as ECS reports them: counts follow UpdateService at once; rollouts complete.
+  ecs.on(DescribeServicesCommand).callsFake((i: { services: string[] }) => ({
+    services: i.services
+      .filter((name) => services.has(name))
+      .map((name) => {
+        const s = services.get(name) as { desired: number; taskDefinition: string }
+        return {
+          serviceName: name,
+          status: 'ACTIVE',
+          desiredCount: s.desired,
+          runningCount: s.desired,
+          pendingCount: 0,
+          taskDefinition: s.taskDefinition,
+          deployments: [
+            { status: 'PRIMARY', rolloutState: 'COMPLETED', taskDefinition: s.taskDefinition },
+          ],
+          events: [],
+        }
+      }),
+    failures: i.services
+      .filter((name) => !services.has(name))
+      .map((name) => ({ arn: name, reason: 'MISSING' })),
+  }))
+  // The fake ECS does not read templates: a service exists once djenv first scales it.
+  ecs.on(UpdateServiceCommand).callsFake((i: { service: string; desiredCount: number }) => {
+    const s = services.get(i.service) ?? { desired: 0, taskDefinition: `shop-dev-pr-42-${i.service}:3f2c1d0` }
+    services.set(i.service, { ...s, desired: i.desiredCount })
+    return {}
+  })
+  ecs.on(DescribeTaskDefinitionCommand).callsFake((i: { taskDefinition: string }) => {
+    const service = i.taskDefinition.split(':')[0]?.split('-').pop() ?? ''
+    return {
+      taskDefinition: {
+        containerDefinitions: [
+          {
+            name: service,
+            image: `123456789012.dkr.ecr.eu-west-1.amazonaws.com/shop:${i.taskDefinition.split(':').pop()}`,
+          },
+        ],
+      },
+    }
+  })
+})
+
+afterEach(() => {
+  expect(aws.unexpected()).toEqual([])
+  aws.restore()
+})
+
+describe('envCreate', () => {
+  it('creates a new env: priority claimed, SECRET_KEY, database, stack, migrations, then services started', async () => {
+
+    const result = await envCreate(input, deps())
+
+    expect(result).toMatchObject({
+      env: 'pr-42',
+      kind: 'adhoc',
+      stack: 'shop-dev-pr-42',
+      outcome: 'created',
+      images: { web: '3f2c1d0', worker: '3f2c1d0', beat: '3f2c1d0', migrate: '3f2c1d0' },
+      listenerPriority: { value: hashedPriority('pr-42'), source: 'claimed' },
+      database: { name: 'pr_42', created: true },
+      services: [
+        { name: 'web', desired: 1, running: 1 },
+        { name: 'worker', desired: 1, running: 1 },
+        { name: 'beat', desired: 1, running: 1 },
+      ],
+      cost: { envMonthlyUsd: 8.1 },
+    })
+    expect(aws.cfn.stack('shop-dev-pr-42')?.status).toBe('CREATE_COMPLETE')
+    expect(aws.parameters.get(`/djenv/shop/dev/priorities/${hashedPriority('pr-42')}`)).toBe(
+      'pr-42',
+    )
+    expect(
+      aws.parameters.get('/djenv/shop/pr-42/secrets/SECRET_KEY')?.length,
+    ).toBeGreaterThanOrEqual(50)
+    expect(aws.parameters.get('/djenv/shop/dev/envs/pr-42/state/images/web')).toBe('3f2c1d0')
+    // The database first (db-admin on the ops cluster), then migrations, both on-demand Fargate, no public IP.
+    expect(tasks.map((t) => [t.cluster, t.taskDefinition, t.launchType])).toEqual([
+      ['shop-dev-ops', 'shop-dev-db-admin', 'FARGATE'],
+      ['shop-dev-pr-42', 'shop-dev-pr-42-migrate', 'FARGATE'],
+    ])
+    expect(tasks[0]?.networkConfiguration?.awsvpcConfiguration).toEqual({
+      subnets: SUBNETS,
+      securityGroups: [APP_SG],
+      assignPublicIp: 'DISABLED',
+    })
+    expect(tasks[0]?.overrides?.containerOverrides?.[0]?.command?.[2]).toContain(
+      'CREATE DATABASE "pr_42"',
+    )
+  })
+
+  it('is idempotent: a second run keeps the running images and priority, and changes nothing', async () => {
+    await envCreate(input, deps())
+    // CI deployed another image since; the live services run it.
+    for (const s of services.values())
+      s.taskDefinition = s.taskDefinition.replace('3f2c1d0', 'beefcafe')
+    tasks = []
+
+    const again = await envCreate(input, deps())
+
+    expect(again).toMatchObject({
+      images: { web: 'beefcafe', worker: 'beefcafe', beat: 'beefcafe' },
+      listenerPriority: { source: 'kept' },
+      database: { created: false },
+    })
+    expect(['updated', 'unchanged']).toContain(again.outcome)
+    expect(tasks).toEqual([]) // no database task, no migrations on an update
+  })
+
+  it('refuses an image missing from ECR before changing anything', async () => {
+    const run = envCreate({ ...input, imageTag: 'missing' }, deps())
+
+    await expect(run).rejects.toMatchObject({
+      djenvCode: 'IMAGE_MISSING',
+      message: 'Image shop:missing is not in ECR (eu-west-1); nothing was changed.',
+    })
+    expect(aws.mocks.cloudFormation).not.toHaveReceivedCommand(CreateChangeSetCommand)
+    expect(aws.mocks.ssm).not.toHaveReceivedCommand(PutParameterCommand)
+    expect(tasks).toEqual([])
+  })
+
+  it('stops before starting any service when migrations fail', async () => {
+    exitCodes['shop-dev-pr-42-migrate'] = 3
+
+    await expect(envCreate(input, deps())).rejects.toMatchObject({
+      djenvCode: 'TASK_FAILED',
+      message: 'Migrations failed with exit code 3; no service was started.',
+    })
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand)
+  })
+
+  it('stops when the database cannot be created, before any stack change', async () => {
+    exitCodes['shop-dev-db-admin'] = 2
+
+    await expect(envCreate(input, deps())).rejects.toMatchObject({
+      djenvCode: 'TASK_FAILED',
+      message: expect.stringContaining('Could not create database pr_42: psql exited 2'),
+    })
+    expect(aws.mocks.cloudFormation).not.toHaveReceivedCommand(CreateChangeSetCommand)
+  })
+
+  it('reports the resource CloudFormation could not create, with its reason', async () => {
+    aws.cfn.failResource({
+      logicalId: 'WebService7F8A1763',
+      during: 'create',
+      reason: 'Resource handler returned message: "Invalid request provided"',
+    })
+
+    const error = await envCreate(input, deps()).catch((e: unknown) => e)
+
+    expect(error).toMatchObject({ djenvCode: 'DEPLOY_FAILED', oclif: { exit: 1 } })
+    expect((error as Error).message).toMatch(
+      /Deployment of shop-dev-pr-42 failed: .*Invalid request provided/,
+    )
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand)
+  })
+
+  it('recreates a stack whose creation failed only when confirmed', async () => {
+    aws.cfn.givenStack({
+      name: 'shop-dev-pr-42',
+      status: 'ROLLBACK_COMPLETE',
+      statusReason: 'The following resource(s) failed to create: [WebService]',
+    })
+
+    await expect(envCreate({ ...input, yes: false }, deps())).rejects.toMatchObject({
+      djenvCode: 'INPUT_REQUIRED',
+      hint: 'Pass --yes.',
+    })
+    expect(aws.mocks.cloudFormation).not.toHaveReceivedCommand(CreateChangeSetCommand)
+
+    const result = await envCreate(input, deps())
+
+    expect(result.outcome).toBe('created')
+    expect(aws.cfn.stack('shop-dev-pr-42')?.status).toBe('CREATE_COMPLETE')
+  })
+
+  it('names the command that creates a missing base', async () => {
+    aws.restore()
+    aws = fakeAws({ region: REGION })
+
+    await expect(envCreate(input, deps())).rejects.toMatchObject({
+      djenvCode: 'BASE_NOT_FOUND',
+      hint: 'Create it first with `djenv base deploy dev`.',
+    })
+  })
+
+  it('refuses a stack another operation holds, unless told to --wait', async () => {
+    aws.cfn.givenStack({ name: 'shop-dev-pr-42', status: 'UPDATE_IN_PROGRESS' })
+
+    await expect(envCreate(input, deps())).rejects.toMatchObject({
+      djenvCode: 'STACK_BUSY',
+      hint: expect.stringContaining('--wait'),
+    })
+    expect(tasks).toEqual([])
+  })
+})
+
+describe('envDestroy', () => {
+  it('scales to 0, drops the database, deletes the stack and what djenv recorded', async () => {
+    await envCreate(input, deps())
+    tasks = []
+
+    const result = await envDestroy(
+      { name: 'pr-42', yes: true, force: false, keepDatabase: false, wait: false },
+      deps(),
+    )
+
+    expect(result).toMatchObject({
+      outcome: 'destroyed',
+      database: { name: 'pr_42', dropped: true },
+    })
+    expect([...services.values()].map((s) => s.desired)).toEqual([0, 0, 0])
+    expect(tasks[0]?.overrides?.containerOverrides?.[0]?.command?.[2]).toContain(
+      'DROP DATABASE IF EXISTS "pr_42" WITH (FORCE)',
+    )
+    expect(aws.cfn.liveStackNames()).not.toContain('shop-dev-pr-42')
+    expect(
+      [...aws.parameters.keys()].filter((k) => k.includes('pr-42') && !k.includes('/secrets/')),
+    ).toEqual([])
+  })
+
+  it('cleans up leftovers of an env whose stack is already gone, and says so', async () => {
+    aws.parameters.set('/djenv/shop/dev/envs/pr-42/state/created-at', '2026-11-01T00:00:00Z')
+    aws.parameters.set('/djenv/shop/dev/priorities/4560', 'pr-42')
+
+    const result = await envDestroy(
+      { name: 'pr-42', yes: true, force: false, keepDatabase: true, wait: false },
+      deps(),
+    )
+
+    expect(result).toMatchObject({ outcome: 'absent', parametersDeleted: 2 })
+    expect(aws.parameters.has('/djenv/shop/dev/priorities/4560')).toBe(false)
+  })
+
+  it('asks before destroying, and off a terminal names --yes', async () => {
+    await expect(
+      envDestroy(
+        { name: 'pr-42', yes: false, force: false, keepDatabase: false, wait: false },
+        deps(),
+      ),
+    ).rejects.toMatchObject({ djenvCode: 'INPUT_REQUIRED', hint: 'Pass --yes.' })
+    expect(tasks).toEqual([])
+  })
+})

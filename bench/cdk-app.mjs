@@ -34,5 +34,6 @@ addAdhocAppStack(app, {
   listenerPriority: hashedPriority('pr-42'),
   imageTags: { web: tag, worker: tag, beat: tag, migrate: tag },
   desiredCounts: { web: 0, worker: 0, beat: 0 },
+  secrets: [],
 })
 app.synth()

@@ -1,9 +1,11 @@
 import type * as cfn from '@aws-sdk/client-cloudformation'
 import type * as ecr from '@aws-sdk/client-ecr'
+import type * as ec2 from '@aws-sdk/client-ec2'
 import type * as ecs from '@aws-sdk/client-ecs'
 import type * as elbv2 from '@aws-sdk/client-elastic-load-balancing-v2'
 import type * as logs from '@aws-sdk/client-cloudwatch-logs'
 import type * as s3 from '@aws-sdk/client-s3'
+import type * as secretsmanager from '@aws-sdk/client-secrets-manager'
 import type * as ssm from '@aws-sdk/client-ssm'
 import type {
   GetCallerIdentityCommandInput,
@@ -21,7 +23,12 @@ export interface StsApi {
   getCallerIdentity(input?: GetCallerIdentityCommandInput): Promise<GetCallerIdentityCommandOutput>
 }
 
-type Op<I, O> = (input: I) => Promise<O>
+/** Per-call options: an abort signal ends a request, or a response stream such as live tail. */
+export interface CallOptions {
+  abortSignal?: AbortSignal
+}
+
+type Op<I, O> = (input: I, options?: CallOptions) => Promise<O>
 
 export interface CloudFormationApi {
   describeStacks: Op<cfn.DescribeStacksCommandInput, cfn.DescribeStacksCommandOutput>
@@ -41,12 +48,28 @@ export interface EcsApi {
   >
   runTask: Op<ecs.RunTaskCommandInput, ecs.RunTaskCommandOutput>
   describeTasks: Op<ecs.DescribeTasksCommandInput, ecs.DescribeTasksCommandOutput>
+  executeCommand: Op<ecs.ExecuteCommandCommandInput, ecs.ExecuteCommandCommandOutput>
   listTasks: Op<ecs.ListTasksCommandInput, ecs.ListTasksCommandOutput>
   stopTask: Op<ecs.StopTaskCommandInput, ecs.StopTaskCommandOutput>
   updateService: Op<ecs.UpdateServiceCommandInput, ecs.UpdateServiceCommandOutput>
+  registerTaskDefinition: Op<
+    ecs.RegisterTaskDefinitionCommandInput,
+    ecs.RegisterTaskDefinitionCommandOutput
+  >
+  deregisterTaskDefinition: Op<
+    ecs.DeregisterTaskDefinitionCommandInput,
+    ecs.DeregisterTaskDefinitionCommandOutput
+  >
 }
 
 export interface SsmApi {
+  startSession: Op<ssm.StartSessionCommandInput, ssm.StartSessionCommandOutput>
+  resumeSession: Op<ssm.ResumeSessionCommandInput, ssm.ResumeSessionCommandOutput>
+  terminateSession: Op<ssm.TerminateSessionCommandInput, ssm.TerminateSessionCommandOutput>
+  describeInstanceInformation: Op<
+    ssm.DescribeInstanceInformationCommandInput,
+    ssm.DescribeInstanceInformationCommandOutput
+  >
   getParameter: Op<ssm.GetParameterCommandInput, ssm.GetParameterCommandOutput>
   getParametersByPath: Op<ssm.GetParametersByPathCommandInput, ssm.GetParametersByPathCommandOutput>
   putParameter: Op<ssm.PutParameterCommandInput, ssm.PutParameterCommandOutput>
@@ -73,6 +96,21 @@ export interface S3Api {
 
 export interface LogsApi {
   getLogEvents: Op<logs.GetLogEventsCommandInput, logs.GetLogEventsCommandOutput>
+  filterLogEvents: Op<logs.FilterLogEventsCommandInput, logs.FilterLogEventsCommandOutput>
+  /** An event stream; pass `abortSignal` to end it. */
+  startLiveTail: Op<logs.StartLiveTailCommandInput, logs.StartLiveTailCommandOutput>
+}
+
+export interface SecretsManagerApi {
+  getSecretValue: Op<
+    secretsmanager.GetSecretValueCommandInput,
+    secretsmanager.GetSecretValueCommandOutput
+  >
+}
+
+export interface Ec2Api {
+  describeInstances: Op<ec2.DescribeInstancesCommandInput, ec2.DescribeInstancesCommandOutput>
+  startInstances: Op<ec2.StartInstancesCommandInput, ec2.StartInstancesCommandOutput>
 }
 
 /**
@@ -91,6 +129,8 @@ export interface Aws {
   ecr: EcrApi
   logs: LogsApi
   s3: S3Api
+  secretsmanager: SecretsManagerApi
+  ec2: Ec2Api
 }
 
 /** Client-config overrides, passed only by tests (a replaying requestHandler, maxAttempts). */
@@ -98,7 +138,7 @@ export type ClientOverrides = Record<string, unknown>
 
 type SdkModule = Record<string, unknown>
 interface SdkClient {
-  send(command: unknown): Promise<unknown>
+  send(command: unknown, options?: CallOptions): Promise<unknown>
 }
 type SdkClientClass = new (config: Record<string, unknown>) => SdkClient
 type SdkCommandClass = new (input: unknown) => unknown
@@ -118,6 +158,13 @@ export function createAws(
     'CloudFormationClient',
   )
   const ecsOp = service(op, 'ecs', () => import('@aws-sdk/client-ecs'), 'ECSClient')
+  const ec2Op = service(op, 'ec2', () => import('@aws-sdk/client-ec2'), 'EC2Client')
+  const secretsOp = service(
+    op,
+    'secretsmanager',
+    () => import('@aws-sdk/client-secrets-manager'),
+    'SecretsManagerClient',
+  )
   const ssmOp = service(op, 'ssm', () => import('@aws-sdk/client-ssm'), 'SSMClient')
   const elbOp = service(
     op,
@@ -154,11 +201,18 @@ export function createAws(
       describeTaskDefinition: ecsOp('DescribeTaskDefinition'),
       runTask: ecsOp('RunTask'),
       describeTasks: ecsOp('DescribeTasks'),
+      executeCommand: ecsOp('ExecuteCommand'),
       listTasks: ecsOp('ListTasks'),
       stopTask: ecsOp('StopTask'),
       updateService: ecsOp('UpdateService'),
+      registerTaskDefinition: ecsOp('RegisterTaskDefinition'),
+      deregisterTaskDefinition: ecsOp('DeregisterTaskDefinition'),
     },
     ssm: {
+      startSession: ssmOp('StartSession'),
+      resumeSession: ssmOp('ResumeSession'),
+      terminateSession: ssmOp('TerminateSession'),
+      describeInstanceInformation: ssmOp('DescribeInstanceInformation'),
       getParameter: ssmOp('GetParameter'),
       getParametersByPath: ssmOp('GetParametersByPath'),
       putParameter: ssmOp('PutParameter'),
@@ -170,8 +224,17 @@ export function createAws(
       describeTargetHealth: elbOp('DescribeTargetHealth'),
     },
     ecr: { describeImages: ecrOp('DescribeImages') },
-    logs: { getLogEvents: logsOp('GetLogEvents') },
+    logs: {
+      getLogEvents: logsOp('GetLogEvents'),
+      filterLogEvents: logsOp('FilterLogEvents'),
+      startLiveTail: logsOp('StartLiveTail'),
+    },
     s3: { listObjectsV2: s3Op('ListObjectsV2'), deleteObjects: s3Op('DeleteObjects') },
+    secretsmanager: { getSecretValue: secretsOp('GetSecretValue') },
+    ec2: {
+      describeInstances: ec2Op('DescribeInstances'),
+      startInstances: ec2Op('StartInstances'),
+    },
   }
 }
 
@@ -212,9 +275,9 @@ function operations(settings: AwsSettings, config: Record<string, unknown>) {
     clientName: string,
     commandName: string,
     extraConfig: Record<string, unknown> = {},
-  ): (input?: I) => Promise<O> {
+  ): (input?: I, options?: CallOptions) => Promise<O> {
     const action = `${service}:${commandName.replace(/Command$/, '')}`
-    return async (input) => {
+    return async (input, options) => {
       let entry = clients.get(service)
       if (!entry) {
         entry = load().then((mod) => {
@@ -225,9 +288,9 @@ function operations(settings: AwsSettings, config: Record<string, unknown>) {
       }
       const { mod, client } = await entry
       const Command = mod[commandName] as SdkCommandClass
-      log('%s %o', action, input ?? {})
+      log('%s %o', action, redacted(input))
       try {
-        return (await client.send(new Command(input ?? {}))) as O
+        return (await client.send(new Command(input ?? {}), options)) as O
       } catch (err) {
         throw (
           mapCommonAwsError(err, { action, region: settings.region, profile: settings.profile }) ??
@@ -236,4 +299,11 @@ function operations(settings: AwsSettings, config: Record<string, unknown>) {
       }
     }
   }
+}
+
+/** Debug output never shows a secret: a SecureString's value is replaced. */
+function redacted(input: unknown): unknown {
+  if (input === undefined || input === null) return {}
+  const i = input as { Type?: unknown; Value?: unknown }
+  return i.Type === 'SecureString' && i.Value !== undefined ? { ...i, Value: '<redacted>' } : input
 }

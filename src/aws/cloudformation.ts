@@ -20,6 +20,7 @@ export interface StackInfo {
 
 /** What a stack's status means for djenv. */
 export type StackState =
+  | 'never-created' // REVIEW_IN_PROGRESS: only a change set was made (e.g. one that failed)
   | 'stable' // *_COMPLETE, ready for an update
   | 'busy' // *_IN_PROGRESS: another operation runs
   | 'failed-create' // ROLLBACK_COMPLETE / ROLLBACK_FAILED / CREATE_FAILED: can only be deleted
@@ -28,6 +29,9 @@ export type StackState =
   | 'failed' // UPDATE_FAILED, IMPORT_ROLLBACK_FAILED, …
 
 export function stackState(status: string): StackState {
+  // A stack whose first change set was never executed: nothing exists, and a new CREATE
+  // change set is allowed, so it is not busy.
+  if (status === 'REVIEW_IN_PROGRESS') return 'never-created'
   if (status.endsWith('_IN_PROGRESS')) return 'busy'
   if (status === 'ROLLBACK_COMPLETE' || status === 'ROLLBACK_FAILED' || status === 'CREATE_FAILED')
     return 'failed-create'

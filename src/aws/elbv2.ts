@@ -23,3 +23,23 @@ export async function listenerPriorities(
   } while (marker)
   return used
 }
+
+/** How many of a target group's targets are healthy, of how many registered (draining excluded). */
+export async function targetHealthCounts(
+  elbv2: Elbv2Api,
+  targetGroupArn: string,
+  region: string,
+): Promise<{ healthy: number; total: number }> {
+  const out = await elbv2
+    .describeTargetHealth({ TargetGroupArn: targetGroupArn })
+    .catch((err: unknown) => {
+      throw mapAwsError(err, { action: 'elasticloadbalancing:DescribeTargetHealth', region })
+    })
+  const targets = (out.TargetHealthDescriptions ?? []).filter(
+    (t) => t.TargetHealth?.State !== 'draining',
+  )
+  return {
+    healthy: targets.filter((t) => t.TargetHealth?.State === 'healthy').length,
+    total: targets.length,
+  }
+}

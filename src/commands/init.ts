@@ -13,6 +13,7 @@ ${EXIT_CODES_HELP}`
     '<%= config.bin %> <%= command.id %>',
     '<%= config.bin %> <%= command.id %> --project shop --region eu-west-1 --domain shop.example.com --hosted-zone-id Z0123456789ABCDEFGHIJ --yes',
     '<%= config.bin %> <%= command.id %> --domain shop.example.com --hosted-zone-id Z0123456789ABCDEFGHIJ --yes --force --json',
+    '<%= config.bin %> <%= command.id %> --ci github    # add GitHub Actions workflows to a configured project',
   ]
 
   static override flags = {
@@ -31,7 +32,19 @@ ${EXIT_CODES_HELP}`
       char: 'y',
       summary: 'Use defaults for everything not given; never prompt.',
     }),
-    force: Flags.boolean({ char: 'f', summary: 'Overwrite an existing configuration.' }),
+    force: Flags.boolean({
+      char: 'f',
+      summary: 'Overwrite an existing configuration (and workflows with --ci).',
+    }),
+    ci: Flags.string({
+      summary:
+        'Also write CI workflows: preview envs per pull request, their teardown, production deploys, daily gc.',
+      options: ['github'],
+    }),
+    'main-branch': Flags.string({
+      summary: 'With --ci: the branch whose pushes deploy to production.',
+      default: 'main',
+    }),
   }
 
   async run(): Promise<InitResult> {
@@ -49,6 +62,8 @@ ${EXIT_CODES_HELP}`
         yes: flags.yes,
         force: flags.force,
         version: this.config.version,
+        ci: flags.ci as 'github' | undefined,
+        mainBranch: flags['main-branch'],
       },
       await this.deps(),
     )

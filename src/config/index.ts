@@ -26,3 +26,14 @@ export {
 export { envNames, baseStackName, PROD_APP_ENV, type EnvNames } from './naming.js'
 export { commandWords } from './command-words.js'
 export { parseDuration } from './duration.js'
+export {
+  DJENV_VARIABLES,
+  configuredEnvironment,
+  effectiveSecrets,
+  envVarNameProblem,
+  reservedBy,
+  secretNameProblem,
+  type ConfiguredEnvironment,
+  type SecretRef,
+  type SecretSource,
+} from './environment.js'

@@ -33,6 +33,11 @@ export interface EnvNames {
   secretsPath: string
   /** The env's Django secret key parameter: `<secretsPath>/SECRET_KEY`. */
   secretKeyParameter: string
+  /**
+   * SSM path of the secrets every env of the base shares: `/djenv/<project>/<base>/secrets`.
+   * A production env's base is its own, so there it equals `secretsPath`.
+   */
+  baseSecretsPath: string
 }
 
 /** Every task an app env defines: the three services and the run-only `migrate`. */
@@ -73,6 +78,7 @@ export function envNames(config: ConfigData, env: EnvName): EnvNames {
     redisPrefix: `${appEnv}:`,
     secretsPath: `/djenv/${project}/${env.name}/secrets`,
     secretKeyParameter: `/djenv/${project}/${env.name}/secrets/SECRET_KEY`,
+    baseSecretsPath: `/djenv/${project}/${base}/secrets`,
   }
 }
 

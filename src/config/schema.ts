@@ -1,6 +1,14 @@
 import { z } from 'zod'
 
 import { parseDuration } from './duration.js'
+import {
+  DJENV_VARIABLES,
+  ENV_VAR_NAME_MAX,
+  RESERVED_PREFIX,
+  ENV_VAR_NAME_PATTERN,
+  envVarNameProblem,
+  reservedBy,
+} from './environment.js'
 import { NAME_LIMITS, nameProblem } from './names.js'
 
 /** CPU units → allowed memory (MiB) for a Fargate task, from the Fargate task-size table. */
@@ -89,6 +97,51 @@ const duration = z
   })
   .describe('A duration: a number followed by m, h, d or w (7d = seven days).')
 
+const envVarName = z
+  .string()
+  .superRefine((value, ctx) => {
+    const problem = envVarNameProblem(value)
+    if (problem) ctx.addIssue({ code: 'custom', message: `"${value}" ${problem}` })
+  })
+  .meta({ pattern: ENV_VAR_NAME_PATTERN, maxLength: ENV_VAR_NAME_MAX })
+
+/**
+ * Plain settings: container environment variables (never secrets: see `djenv secret set`).
+ * Names are checked in checkEnvironmentNames, whose messages name the key; the JSON Schema
+ * gets the same rule for editors.
+ */
+const environment = z
+  .record(z.string(), z.string().describe('A string: quote numbers and booleans ("1", "true").'))
+  .meta({
+    propertyNames: {
+      pattern: ENV_VAR_NAME_PATTERN,
+      maxLength: ENV_VAR_NAME_MAX,
+      not: {
+        anyOf: [{ enum: Object.keys(DJENV_VARIABLES) }, { pattern: `^${RESERVED_PREFIX}` }],
+      },
+    },
+  })
+  .default({})
+
+const kmsKey = z
+  .string()
+  .regex(
+    /^((mrk-[0-9a-f]{32})|([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})|(arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/(mrk-[0-9a-f]{32}|[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})))$/,
+    'expected a KMS key id or key ARN (an alias cannot be granted to the tasks)',
+  )
+
+const secrets = z.strictObject({
+  names: z
+    .array(envVarName)
+    .default([])
+    .describe(
+      'Secrets the app expects (set with `djenv secret set`): listed by offline plans, and reported when an env has no value.',
+    ),
+  kmsKey: kmsKey
+    .optional()
+    .describe('KMS key (id or ARN) that encrypts secrets; default: the AWS managed key aws/ssm.'),
+})
+
 const database = z.strictObject({
   instanceClass: z
     .string()
@@ -121,6 +174,9 @@ const network = {
   redis: z.boolean().default(false).describe('A Redis (ElastiCache) node for Celery.'),
   bastion: z.boolean().default(true).describe('An SSM-managed bastion for port forwarding.'),
   database: database.prefault({}),
+  environment: environment.describe(
+    'Plain settings for these envs, over the top-level `environment`.',
+  ),
 }
 
 const adhoc = z.strictObject({
@@ -249,6 +305,12 @@ export const configSchema = z
     migrate: z
       .strictObject({ command: command.default('python manage.py migrate --noinput') })
       .prefault({}),
+    environment: environment.describe(
+      'Plain settings (container environment variables) of every env.',
+    ),
+    secrets: secrets
+      .prefault({})
+      .describe('Secrets: SSM SecureString parameters written by `djenv secret set`.'),
     adhoc: adhoc.prefault({}),
     production: z
       .record(label('env'), production)
@@ -278,6 +340,7 @@ export const configSchema = z
         }
       }
     }
+    checkEnvironmentNames(config, ctx)
     if (config.availabilityZones) {
       for (const [i, az] of config.availabilityZones.entries()) {
         if (!az.startsWith(config.region)) {
@@ -290,6 +353,63 @@ export const configSchema = z
       }
     }
   })
+
+/**
+ * Extras cannot shadow djenv's names (infrastructure.md §8), and a name is either a plain
+ * setting or a secret, never both.
+ */
+function checkEnvironmentNames(
+  config: {
+    environment: Record<string, string>
+    adhoc: { environment: Record<string, string> }
+    production: Record<string, { environment: Record<string, string> }>
+    secrets: { names: string[] }
+  },
+  ctx: z.RefinementCtx,
+): void {
+  const blocks: [(string | number)[], Record<string, string>][] = [
+    [['environment'], config.environment],
+    [['adhoc', 'environment'], config.adhoc.environment],
+    ...Object.entries(config.production).map(
+      ([name, prod]): [(string | number)[], Record<string, string>] => [
+        ['production', name, 'environment'],
+        prod.environment,
+      ],
+    ),
+  ]
+  const secretNames = new Set(config.secrets.names)
+  for (const [path, block] of blocks) {
+    for (const name of Object.keys(block)) {
+      const problem = envVarNameProblem(name)
+      const reserved = reservedBy(name)
+      if (problem) {
+        ctx.addIssue({ code: 'custom', path: [...path, name], message: `"${name}" ${problem}` })
+      } else if (reserved) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, name],
+          message: `clashes with ${reserved}; extras cannot shadow djenv's names`,
+        })
+      } else if (secretNames.has(name)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, name],
+          message: `${name} is also listed in secrets.names; a name is either a plain setting or a secret`,
+        })
+      }
+    }
+  }
+  for (const [i, name] of config.secrets.names.entries()) {
+    const reserved = reservedBy(name, { secret: true })
+    if (reserved) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['secrets', 'names', i],
+        message: `${name} clashes with ${reserved}`,
+      })
+    }
+  }
+}
 
 /** The validated configuration with defaults applied. */
 export type ConfigData = z.output<typeof configSchema>

@@ -23,6 +23,10 @@ export const EXIT_CODES = {
   CONTEXT_MISSING: 2,
   SYNTH_FAILED: 1,
   DEPLOY_FAILED: 1,
+  /** A deploy ECS rolled back (circuit breaker): the service runs the previous revision. */
+  ROLLED_BACK: 1,
+  /** A rollout that did not finish within --timeout. */
+  DEPLOY_TIMEOUT: 1,
   DESTROY_FAILED: 1,
   ENVS_REMAIN: 1,
   CANCELLED: 1,
@@ -30,7 +34,11 @@ export const EXIT_CODES = {
   PRIORITY_EXHAUSTED: 1,
   TASK_NOT_FOUND: 1,
   TASK_FAILED: 1,
+  SECRET_NOT_FOUND: 1,
+  SECRET_INVALID: 2,
   SESSION_FAILED: 1,
+  EXEC_UNAVAILABLE: 1,
+  BASTION_UNAVAILABLE: 1,
   PORT_IN_USE: 2,
   IO_FAILED: 1,
   UNEXPECTED: 1,

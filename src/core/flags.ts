@@ -31,3 +31,10 @@ export const yesFlag = {
     summary: 'Confirm without asking (required when not on a terminal).',
   }),
 }
+
+/** --base: for `djenv secret`, the set every ad hoc env of the base shares. */
+export const secretBaseFlag = {
+  base: Flags.boolean({
+    summary: "Act on the secrets every ad hoc env of ENV's base shares, instead of ENV's own.",
+  }),
+}

@@ -73,7 +73,8 @@ export async function baseDeploy(
   const ref = baseRef(config, input)
   const names = baseNames(config, ref)
 
-  const existing = await describeStack(aws.cfn, names.baseStack, region)
+  const found = await describeStack(aws.cfn, names.baseStack, region)
+  const existing = found && stackState(found.status) !== 'never-created' ? found : undefined
   if (existing && stackState(existing.status) === 'busy') {
     throw new DjenvError(
       'STACK_BUSY',

@@ -34,6 +34,7 @@ import { runToCompletion } from './one-off-task.js'
 import { allocatePriority, type PrioritySource } from './priority.js'
 import { openProject, type Project, type ProjectInput } from './project.js'
 import { checkStackUsable, requireBase } from './stack-checks.js'
+import { secretsForDeploy } from '../secrets/store.js'
 import { waitForServices } from './wait-services.js'
 
 export interface EnvCreateInput extends ProjectInput {
@@ -119,6 +120,10 @@ export async function envCreate(
     },
   )
 
+  // A template names every secret it injects, so they are read (never their values) and
+  // checked before anything is written; SECRET_KEY, generated below, is always injected.
+  const secrets = await secretsForDeploy(aws.ssm, config, names, region, deps)
+
   const priority =
     env.kind === 'prod'
       ? { priority: PROD_LISTENER_PRIORITY, source: 'fixed' as const }
@@ -137,6 +142,7 @@ export async function envCreate(
     names.secretKeyParameter,
     () => randomBytes(48).toString('base64url'),
     region,
+    config.secrets.kmsKey,
   )
   if (secretKeyCreated) deps.report.info(`Generated SECRET_KEY for ${env.name}`)
 
@@ -169,6 +175,7 @@ export async function envCreate(
               base,
               imageTags,
               desiredCounts: counts,
+              secrets,
               prodEnv: env.name,
             })
           : addAdhocAppStack(app, {
@@ -177,6 +184,7 @@ export async function envCreate(
               base,
               imageTags,
               desiredCounts: counts,
+              secrets,
               env: env.name,
               listenerPriority: priority.priority,
             }),

@@ -19,6 +19,7 @@ import { priorityClaim } from './env-state.js'
 import { hashedPriority } from './priority.js'
 import { openProject, type Project, type ProjectInput } from './project.js'
 import { checkStackUsable } from './stack-checks.js'
+import { storedSecrets } from '../secrets/store.js'
 
 export interface EnvDestroyInput extends ProjectInput {
   name: string
@@ -29,6 +30,8 @@ export interface EnvDestroyInput extends ProjectInput {
   confirm?: string
   /** Keep the env's database on the shared PostgreSQL. */
   keepDatabase: boolean
+  /** Keep the env's secrets in SSM (`djenv secret list` still shows them). @default false */
+  keepSecrets?: boolean
   wait: boolean
 }
 
@@ -39,6 +42,8 @@ export interface EnvDestroyResult {
   /** destroyed: the stack was deleted; absent: there was none (leftovers were cleaned up). */
   outcome: 'destroyed' | 'absent'
   database: { name: string; dropped: boolean }
+  /** The env's own secrets (SECRET_KEY included) deleted, or kept with --keep-secrets. */
+  secrets: { deleted: number; kept: boolean }
   /** SSM parameters djenv kept for the env (state, priority claim) that were deleted. */
   parametersDeleted: number
   durationMs: number
@@ -51,7 +56,8 @@ export type EnvDestroyDeps = Pick<
 
 /**
  * Destroys an env (infrastructure.md §9.3): confirm, scale to 0, drop its database, delete
- * the stack, then delete its state and priority claim. Every step is idempotent, so a failed
+ * the stack, its secrets (unless kept), then its state and priority claim. Production envs
+ * pass the typed confirmation before anything is deleted. Every step is idempotent, so a failed
  * destroy can be run again; a missing stack still gets its leftovers cleaned up.
  */
 export async function envDestroy(
@@ -137,6 +143,18 @@ export async function envDestroy(
     )
   }
 
+  // The env's own path only: the base's shared secrets serve its other envs.
+  const secrets = input.keepSecrets ? [] : await storedSecrets(aws.ssm, names, region, ['env'])
+  if (secrets.length > 0) {
+    await deps.report.step(`Delete the secrets of ${env.name} (${names.secretsPath})`, () =>
+      deleteParameters(
+        aws.ssm,
+        secrets.map((s) => s.parameter),
+        region,
+      ),
+    )
+  }
+
   const leftovers = (await parametersByPath(aws.ssm, names.envSsmRoot, region)).map((p) => p.name)
   const claims = await parametersByPath(aws.ssm, `${names.ssmRoot}/priorities`, region)
   for (const claim of claims) if (claim.value === env.name) leftovers.push(claim.name)
@@ -151,6 +169,7 @@ export async function envDestroy(
     stack: names.appStack,
     outcome: stack ? 'destroyed' : 'absent',
     database: { name: names.databaseName, dropped },
+    secrets: { deleted: secrets.length, kept: Boolean(input.keepSecrets) },
     parametersDeleted: toDelete.length,
     durationMs: deps.clock.now().getTime() - started,
   }
@@ -167,7 +186,15 @@ function destroyBuild(project: Project, kind: EnvKind, names: EnvNames) {
   return (app: Parameters<Parameters<typeof destroyStack>[1]['build']>[0]) => {
     if (kind === 'prod') {
       const base = placeholderBaseAttributes(config, { kind: 'prod', name: names.env }, account)
-      addProdAppStack(app, { config, account, base, imageTags, desiredCounts, prodEnv: names.env })
+      addProdAppStack(app, {
+        config,
+        account,
+        base,
+        imageTags,
+        desiredCounts,
+        secrets: [],
+        prodEnv: names.env,
+      })
     } else {
       const base = placeholderBaseAttributes(config, { kind: 'adhoc' }, account)
       const listenerPriority = kind === 'adhoc' ? hashedPriority(names.env) : PROD_LISTENER_PRIORITY
@@ -177,6 +204,7 @@ function destroyBuild(project: Project, kind: EnvKind, names: EnvNames) {
         base,
         imageTags,
         desiredCounts,
+        secrets: [],
         env: names.env,
         listenerPriority,
       })

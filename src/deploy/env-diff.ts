@@ -15,6 +15,7 @@ import { stripAnsi } from './io-host.js'
 import { hashedPriority } from './priority.js'
 import { openProject, type ProjectInput } from './project.js'
 import { requireBase } from './stack-checks.js'
+import { secretsForDeploy } from '../secrets/store.js'
 import { one, openToolkit, synthesize, toolkitError } from './toolkit.js'
 
 export interface EnvDiffInput extends ProjectInput {
@@ -68,6 +69,7 @@ export async function envDiff(input: EnvDiffInput, deps: EnvDiffDeps): Promise<E
     input.imageTag,
   )) as ImageTags
   const desiredCounts = isNew ? zeroCounts(config) : await currentCounts(project, names, env.kind)
+  const secrets = await secretsForDeploy(aws.ssm, config, names, region, deps)
   const listenerPriority =
     existingPriority(existing, isNew) ??
     (env.kind === 'prod' ? PROD_LISTENER_PRIORITY : hashedPriority(env.name))
@@ -101,6 +103,7 @@ export async function envDiff(input: EnvDiffInput, deps: EnvDiffDeps): Promise<E
                 base,
                 imageTags,
                 desiredCounts,
+                secrets,
                 prodEnv: env.name,
               })
             : addAdhocAppStack(app, {
@@ -109,6 +112,7 @@ export async function envDiff(input: EnvDiffInput, deps: EnvDiffDeps): Promise<E
                 base,
                 imageTags,
                 desiredCounts,
+                secrets,
                 env: env.name,
                 listenerPriority,
               }),

@@ -6,7 +6,7 @@ import type { App } from 'aws-cdk-lib'
 import type { Deps } from '../core/command.js'
 import { loadConfig } from '../config/load.js'
 import { parseEnvName, type EnvKind } from '../config/names.js'
-import { envNames, type BaseRef } from '../config/naming.js'
+import { envNames, TASK_NAMES, type BaseRef } from '../config/naming.js'
 import type { ConfigData, ServiceName } from '../config/schema.js'
 import {
   addAdhocAppStack,
@@ -51,6 +51,13 @@ export interface PlannedStack {
   templateFile: string | null
 }
 
+/** One container of the env: the names of its plain settings and of its secrets. */
+export interface PlannedContainer {
+  name: string
+  settings: string[]
+  secrets: string[]
+}
+
 /** What `djenv env create NAME --dry-run` shows; nothing in AWS is read or changed. */
 export interface EnvPlanResult {
   env: string
@@ -72,6 +79,12 @@ export interface EnvPlanResult {
   stacks: PlannedStack[]
   /** What the env uses from its base instead of owning it. */
   shared: string[]
+  /**
+   * The variables each container gets, by name only (never values), read from the planned
+   * template. Offline, the secrets are SECRET_KEY, POSTGRES_PASSWORD and `secrets.names`;
+   * a deploy injects every secret stored in SSM for the env and its base.
+   */
+  containers: PlannedContainer[]
   /** Monthly estimate once its services run; the base's share is unknown offline. */
   cost: CostEstimate
   outDir: string | null
@@ -98,11 +111,21 @@ export async function envPlan(input: EnvPlanInput, deps: EnvPlanDeps): Promise<E
   const priority = env.kind === 'prod' ? PROD_LISTENER_PRIORITY : hashedPriority(env.name)
   const base = placeholderBaseAttributes(config, ref, account)
   const zones = config.availabilityZones ?? [`${config.region}a`, `${config.region}b`]
+  // Offline, the secrets the configuration declares stand for what SSM will hold.
+  const secrets = config.secrets.names.map((name) => ({ name, from: 'env' as const }))
 
   const build = (app: App) => {
     if (env.kind === 'prod') {
       addProdBaseStack(app, { config, account, prodEnv: env.name })
-      addProdAppStack(app, { config, account, base, imageTags, desiredCounts, prodEnv: env.name })
+      addProdAppStack(app, {
+        config,
+        account,
+        base,
+        imageTags,
+        desiredCounts,
+        secrets,
+        prodEnv: env.name,
+      })
     } else {
       addAdhocBaseStack(app, { config, account })
       addAdhocAppStack(app, {
@@ -111,6 +134,7 @@ export async function envPlan(input: EnvPlanInput, deps: EnvPlanDeps): Promise<E
         base,
         imageTags,
         desiredCounts,
+        secrets,
         env: env.name,
         listenerPriority: priority,
       })
@@ -159,6 +183,7 @@ export async function envPlan(input: EnvPlanInput, deps: EnvPlanDeps): Promise<E
     database: names.databaseName,
     stacks,
     shared: sharedWithBase(config, env.kind, names.databaseName, names.env),
+    containers: plannedContainers(synthesis.templates.get(names.appStack) ?? {}),
     cost: estimateEnvCost(
       config,
       runningShape(config, env.kind, env.name),
@@ -200,6 +225,34 @@ function summarize(
     outputs: Object.keys((template.Outputs ?? {}) as Record<string, unknown>).sort(),
     templateFile,
   }
+}
+
+/** Each task definition's container with the names (never the values) it is given. */
+function plannedContainers(template: Record<string, unknown>): PlannedContainer[] {
+  type Container = {
+    Name?: string
+    Environment?: { Name?: string }[]
+    Secrets?: { Name?: string }[]
+  }
+  const containers = Object.values(
+    (template.Resources ?? {}) as Record<
+      string,
+      { Type: string; Properties?: Record<string, unknown> }
+    >,
+  )
+    .filter((r) => r.Type === 'AWS::ECS::TaskDefinition')
+    .flatMap((r) => (r.Properties?.ContainerDefinitions ?? []) as Container[])
+  const order = (name: string) => {
+    const i = (TASK_NAMES as readonly string[]).indexOf(name)
+    return i < 0 ? TASK_NAMES.length : i
+  }
+  return containers
+    .map((c) => ({
+      name: c.Name ?? '',
+      settings: (c.Environment ?? []).map((e) => e.Name ?? '').sort(),
+      secrets: (c.Secrets ?? []).map((e) => e.Name ?? ''),
+    }))
+    .sort((a, b) => order(a.name) - order(b.name))
 }
 
 function sharedWithBase(

@@ -21,7 +21,7 @@ export async function requireBase(
   region: string,
 ): Promise<StackInfo> {
   const base = await describeStack(cfn, names.baseStack, region)
-  if (!base) {
+  if (!base || stackState(base.status) === 'never-created') {
     const command =
       names.kind === 'prod'
         ? `djenv base deploy --prod ${names.env}`
@@ -57,7 +57,7 @@ export async function checkStackUsable(
   project: Pick<Project, 'aws' | 'region'>,
   deps: Pick<Deps, 'ask' | 'clock' | 'signal' | 'report'>,
 ): Promise<StackInfo | undefined> {
-  if (!stack) return undefined
+  if (!stack || stackState(stack.status) === 'never-created') return undefined
   let current: StackInfo | undefined = stack
   if (stackState(current.status) === 'busy') {
     if (!o.wait) {

@@ -9,9 +9,9 @@ import * as route53 from 'aws-cdk-lib/aws-route53'
 import * as targets from 'aws-cdk-lib/aws-route53-targets'
 import * as s3 from 'aws-cdk-lib/aws-s3'
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager'
-import * as ssm from 'aws-cdk-lib/aws-ssm'
 import type { Construct } from 'constructs'
 
+import type { DjenvVariable } from '../config/environment.js'
 import type { TaskName } from '../config/naming.js'
 import type { ServiceName } from '../config/schema.js'
 import { Acknowledgements, type Acknowledging } from './acknowledgements.js'
@@ -32,6 +32,11 @@ import {
  */
 export class AppStack extends Stack implements Acknowledging {
   readonly acknowledgements = new Acknowledgements()
+
+  /** The ARN of an SSM parameter (or `…/*` path) of this account and region, by full name. */
+  parameterArn(name: string): string {
+    return this.formatArn({ service: 'ssm', resource: 'parameter', resourceName: name.slice(1) })
+  }
 
   constructor(scope: Construct, s: AppSettings) {
     const { names, base } = s
@@ -155,17 +160,23 @@ export class AppStack extends Stack implements Acknowledging {
       "The env's uploads: objects under its own media prefix only.",
     )
 
-    const secretKey = ssm.StringParameter.fromSecureStringParameterAttributes(this, 'SecretKey', {
-      parameterName: names.secretKeyParameter,
-    })
     const environment = (task: TaskName): Record<string, string> => ({
-      ...djangoEnvironment(s),
+      ...(djangoEnvironment(s) as Record<string, string>),
       DJENV_SERVICE: task,
+      // The schema and settings refuse names djenv sets, so these never shadow one (§8).
+      ...s.environment,
     })
-    const secrets = {
-      SECRET_KEY: ecs.Secret.fromSsmParameter(secretKey),
-      POSTGRES_PASSWORD: ecs.Secret.fromSecretsManager(masterSecret, 'password'),
-    }
+    // SECRET_KEY, POSTGRES_PASSWORD, then the user's secrets by name.
+    const [secretKey, ...userSecrets] = s.secrets.map(
+      (secret) =>
+        [secret.name, new SsmPathSecret(this.parameterArn(secret.parameterName))] as const,
+    )
+    const secrets: Record<string, ecs.Secret> = Object.fromEntries([
+      ...(secretKey ? [secretKey] : []),
+      ['POSTGRES_PASSWORD', ecs.Secret.fromSecretsManager(masterSecret, 'password')],
+      ...userSecrets,
+    ])
+    grantSecretPaths(this, executionRole, s)
     const taskDefinition = (
       task: TaskName,
       command: string[],
@@ -210,7 +221,7 @@ export class AppStack extends Stack implements Acknowledging {
       ack.add(
         def,
         'AwsSolutions-ECS2',
-        'The environment holds names and endpoints only (§8); SECRET_KEY and POSTGRES_PASSWORD arrive as ECS secrets.',
+        "The environment holds names, endpoints and the configuration's plain settings only (§8); SECRET_KEY, POSTGRES_PASSWORD and every `djenv secret` arrive as ECS secrets.",
       )
       return def
     }
@@ -310,6 +321,54 @@ export class AppStack extends Stack implements Acknowledging {
   }
 }
 
+/**
+ * An ECS secret read from an SSM parameter by ARN. Its read permission is not granted per
+ * parameter: `grantSecretPaths` grants the env's and the base's secret paths once.
+ */
+class SsmPathSecret extends ecs.Secret {
+  readonly hasField = false
+
+  constructor(readonly arn: string) {
+    super()
+  }
+
+  grantRead(grantee: iam.IGrantable): iam.Grant {
+    return iam.Grant.drop(grantee, 'ssm:GetParameters on the secret paths (grantSecretPaths)')
+  }
+}
+
+/**
+ * ECS reads every secret at task start with the execution role: `ssm:GetParameters` on the
+ * env's and its base's secret paths (nothing wider), and `kms:Decrypt` through SSM with the
+ * configured key. The AWS managed key aws/ssm needs no grant (§4.3).
+ */
+function grantSecretPaths(stack: AppStack, role: iam.Role, s: AppSettings): void {
+  const paths = s.secretPaths.map((path) => stack.parameterArn(`${path}/*`))
+  role.addToPolicy(new iam.PolicyStatement({ actions: ['ssm:GetParameters'], resources: paths }))
+  for (const [i, path] of paths.entries()) {
+    stack.acknowledgements.add(
+      role,
+      `AwsSolutions-IAM5[Resource::${path}]`,
+      i === 0
+        ? "ECS reads the env's secrets at task start: parameters under its own secret path only, which djenv writes."
+        : "ECS reads the secrets the base's envs share: parameters under the base's secret path only.",
+    )
+  }
+  if (s.secretsKmsKey !== undefined) {
+    role.addToPolicy(
+      new iam.PolicyStatement({
+        actions: ['kms:Decrypt'],
+        resources: [
+          s.secretsKmsKey.startsWith('arn:')
+            ? s.secretsKmsKey
+            : stack.formatArn({ service: 'kms', resource: 'key', resourceName: s.secretsKmsKey }),
+        ],
+        conditions: { StringEquals: { 'kms:ViaService': `ssm.${s.target.region}.amazonaws.com` } },
+      }),
+    )
+  }
+}
+
 /** ECS tasks of this account only (confused-deputy protection). */
 function ecsTasks(s: AppSettings): iam.IPrincipal {
   return new iam.ServicePrincipal('ecs-tasks.amazonaws.com').withConditions({
@@ -353,8 +412,11 @@ function autoscale(
   }
 }
 
-/** The container environment every task of an env shares (§8); DJENV_SERVICE is added per task. */
-export function djangoEnvironment(s: AppSettings): Record<string, string> {
+/**
+ * The container environment every task of an env shares (§8); DJENV_SERVICE is added per
+ * task. Typed by the reserved list, so a variable djenv sets is one the configuration may not.
+ */
+export function djangoEnvironment(s: AppSettings): Partial<Record<DjenvVariable, string>> {
   const { names, base } = s
   const host = s.hosts[0] as string
   return {

@@ -1,5 +1,6 @@
 import type { App } from 'aws-cdk-lib'
 
+import type { SecretRef } from '../config/environment.js'
 import type { ConfigData } from '../config/schema.js'
 import { AppStack } from './app-stack.js'
 import { BaseStack } from './base-stack.js'
@@ -41,6 +42,12 @@ export interface AppStackProps {
    * counts. Production web and worker autoscale: leave them out after the first deploy.
    */
   desiredCounts: DesiredCounts
+  /**
+   * The secrets the env's containers get besides SECRET_KEY (always injected), and which SSM
+   * path holds each (§8). A template names every secret, so djenv lists them before
+   * synthesis: from SSM for a deploy, from `secrets.names` offline. Values never enter.
+   */
+  secrets: readonly SecretRef[]
 }
 
 export interface AdhocAppStackProps extends AppStackProps {
@@ -100,4 +107,10 @@ export {
   type OutputSpec,
 } from './outputs.js'
 export { placeholderBaseAttributes } from './placeholders.js'
-export { PROD_LISTENER_PRIORITY, type DesiredCounts, type ImageTags } from './settings.js'
+export {
+  PROD_LISTENER_PRIORITY,
+  type DesiredCounts,
+  type ImageTags,
+  type InjectedSecret,
+} from './settings.js'
+export type { SecretRef } from '../config/environment.js'

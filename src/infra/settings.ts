@@ -1,4 +1,12 @@
 import { commandWords } from '../config/command-words.js'
+import {
+  checkSecretRefs,
+  configuredEnvironment,
+  effectiveSecrets,
+  type ConfiguredEnvironment,
+  type SecretRef,
+  type SecretSource,
+} from '../config/environment.js'
 import { parseEnvName } from '../config/names.js'
 import type { EnvKind } from '../config/names.js'
 import {
@@ -86,6 +94,14 @@ export interface ServicePlan {
   autoscaling?: { min: number; max: number }
 }
 
+/** A secret as a container receives it: ECS reads the parameter when the task starts. */
+export interface InjectedSecret {
+  name: string
+  from: SecretSource
+  /** Full SSM parameter name, e.g. `/djenv/shop/pr-42/secrets/STRIPE_KEY`. */
+  parameterName: string
+}
+
 export interface AppSettings {
   kind: EnvKind
   names: EnvNames
@@ -107,6 +123,14 @@ export interface AppSettings {
   retainLogs: boolean
   deregistrationDelaySeconds: number
   listenerPriority: number
+  /** Plain settings from the configuration, by name (djenv's own are added by the stack). */
+  environment: Record<string, string>
+  /** Secrets: SECRET_KEY (the env's own), then the user's by name, env winning over base. */
+  secrets: InjectedSecret[]
+  /** SSM paths the execution role may read: the env's secrets and its base's shared ones. */
+  secretPaths: string[]
+  /** KMS key id or ARN of the secrets, when not the AWS managed key aws/ssm. */
+  secretsKmsKey: string | undefined
 }
 
 /** Image tag per task: every configured service and `migrate`. */
@@ -173,6 +197,8 @@ export interface AppInput {
   base: BaseAttributes
   imageTags: ImageTags
   desiredCounts: DesiredCounts
+  /** Secrets to inject besides SECRET_KEY, resolved before synthesis. */
+  secrets: readonly SecretRef[]
 }
 
 export function resolveAdhocAppSettings(
@@ -268,7 +294,12 @@ export function resolveProdAppSettings(input: AppInput & { prodEnv: string }): A
 }
 
 function common(config: ConfigData, names: EnvNames, input: AppInput) {
+  const plain = configuredEnvironment(config, { name: names.env, kind: names.kind })
   return {
+    environment: plain.values,
+    secrets: injectedSecrets(input.secrets, names, plain),
+    secretPaths: [...new Set([names.secretsPath, names.baseSecretsPath])],
+    secretsKmsKey: config.secrets.kmsKey,
     kind: names.kind,
     names,
     target: stackTarget(config, input.account),
@@ -278,6 +309,25 @@ function common(config: ConfigData, names: EnvNames, input: AppInput) {
     healthCheckPath: config.django.healthCheckPath,
     webPort: config.services.web.port,
   }
+}
+
+/**
+ * SECRET_KEY first, always from the env's own path (djenv generates it there); then the
+ * user's secrets by name, the env's own value winning over the base's.
+ */
+function injectedSecrets(
+  refs: readonly SecretRef[],
+  names: EnvNames,
+  plain: ConfiguredEnvironment,
+): InjectedSecret[] {
+  const user = effectiveSecrets(refs.filter((r) => r.name !== 'SECRET_KEY'))
+  checkSecretRefs(user, plain, names.env)
+  const path = (from: SecretSource) => (from === 'env' ? names.secretsPath : names.baseSecretsPath)
+  return [{ name: 'SECRET_KEY', from: 'env' as const }, ...user].map((r) => ({
+    name: r.name,
+    from: r.from,
+    parameterName: `${path(r.from)}/${r.name}`,
+  }))
 }
 
 function stackTarget(config: ConfigData, account: string): StackTarget {

@@ -19,14 +19,21 @@ export interface InitInput {
   path?: string
   /** Accept the defaults of everything not given (project from the directory name, …). */
   yes: boolean
-  /** Overwrite an existing configuration. */
+  /** Overwrite an existing configuration (and, with `ci`, existing workflows). */
   force: boolean
   version: string
+  /** Also write CI workflows for this system. */
+  ci?: 'github'
+  /** With `ci`: the branch whose pushes deploy to production. @default main */
+  mainBranch?: string
 }
 
 export interface InitResult {
   file: string
-  overwritten: boolean
+  /** `kept`: a configuration existed and --ci only added workflows. */
+  overwritten: boolean | 'kept'
+  /** Workflow files written (with --ci). */
+  workflows: string[]
   project: string
   region: string
   domain: string
@@ -43,6 +50,7 @@ const TEMPLATE = fileURLToPath(new URL('../../templates/djenv.yml', import.meta.
 export async function init(input: InitInput, deps: InitDeps): Promise<InitResult> {
   const file = resolve(deps.cwd, input.path ?? 'djenv.yml')
   const existing = existingConfig(file)
+  if (existing && input.ci && !input.force) return addWorkflows(existing, input, deps)
   if (existing && !input.force) {
     throw new DjenvError(
       'FILE_EXISTS',
@@ -62,7 +70,49 @@ export async function init(input: InitInput, deps: InitDeps): Promise<InitResult
   validateConfig(parse(text), basename(file))
   mkdirSync(dirname(file), { recursive: true })
   writeFileSync(file, text)
-  return { file, overwritten: existing === file, ...answers }
+  const workflows = input.ci ? await workflowsFor(file, input, deps) : []
+  return { file, overwritten: existing === file, workflows, ...answers }
+}
+
+/** --ci on a project that has its configuration: only the workflows are written. */
+async function addWorkflows(
+  existing: string,
+  input: InitInput,
+  deps: InitDeps,
+): Promise<InitResult> {
+  const { loadConfig } = await import('../config/load.js')
+  const { data } = await loadConfig({ cwd: deps.cwd, path: existing })
+  const workflows = await workflowsFor(existing, input, deps)
+  return {
+    file: existing,
+    overwritten: 'kept',
+    workflows,
+    project: data.project,
+    region: data.region,
+    domain: data.domain,
+    hostedZoneId: data.hostedZoneId,
+    imageRepository: data.image.repository,
+    settingsModule: data.django.settingsModule,
+  }
+}
+
+async function workflowsFor(
+  configFile: string,
+  input: InitInput,
+  deps: InitDeps,
+): Promise<string[]> {
+  const [{ loadConfig }, { writeGithubWorkflows }] = await Promise.all([
+    import('../config/load.js'),
+    import('./ci.js'),
+  ])
+  const { data, dir } = await loadConfig({ cwd: deps.cwd, path: configFile })
+  return writeGithubWorkflows({
+    root: dir,
+    config: data,
+    version: input.version,
+    mainBranch: input.mainBranch ?? 'main',
+    force: input.force,
+  })
 }
 
 /** A configuration already at `file`, or beside it in the same directory. */
@@ -77,7 +127,7 @@ function existingConfig(file: string): string | undefined {
   return undefined
 }
 
-type Answers = Omit<InitResult, 'file' | 'overwritten'>
+type Answers = Omit<InitResult, 'file' | 'overwritten' | 'workflows'>
 
 async function collectAnswers(input: InitInput, deps: InitDeps): Promise<Answers> {
   const ask = deps.ask

@@ -18,6 +18,8 @@ export interface Asker {
   select<T extends string>(
     q: Question & { choices: readonly { name: string; value: T }[] },
   ): Promise<T>
+  /** A value typed without echo (a secret); it is never shown or logged. */
+  password(q: Question): Promise<string>
 }
 
 export interface AskerOptions {
@@ -50,6 +52,10 @@ export function createAsker(options: AskerOptions): Asker {
       const { select } = await import('@inquirer/prompts')
       return select({ message: q.message, choices: q.choices.map((c) => ({ ...c })) }, context)
     },
+    async password(q) {
+      const { password } = await import('@inquirer/prompts')
+      return password({ message: q.message, mask: '*' }, context)
+    },
   }
 }
 
@@ -65,4 +71,5 @@ const nonInteractiveAsker: Asker = {
   confirm: (q) => Promise.reject(inputRequired(q)),
   input: (q) => Promise.reject(inputRequired(q)),
   select: (q) => Promise.reject(inputRequired(q)),
+  password: (q) => Promise.reject(inputRequired(q)),
 }

@@ -35,6 +35,7 @@ describe('djenv init', () => {
     expect(JSON.parse(stdout)).toEqual({
       file,
       overwritten: false,
+      workflows: [],
       project: 'shop',
       region: 'us-east-1',
       domain: 'shop.example.com',

@@ -40,6 +40,12 @@ describe('djenv.schema.json', () => {
     ['an unknown adhoc key', { adhoc: { spto: true } }],
     ['a bad production env name', { production: { Prod: {} } }],
     ['a missing web command', { services: { web: {} } }],
+    ['a setting djenv sets itself', { environment: { DEBUG: '1' } }],
+    ['a DJENV_ setting', { adhoc: { environment: { DJENV_X: '1' } } }],
+    ['a setting that is no variable name', { environment: { 'A-B': '1' } }],
+    ['a non-string setting', { environment: { WORKERS: 4 } }],
+    ['a secret name that is no variable name', { secrets: { names: ['a-b'] } }],
+    ['a KMS alias', { secrets: { kmsKey: 'alias/djenv' } }],
   ]
 
   it.each(variants)('agrees with the zod schema in refusing %s', (_label, patch) => {

@@ -133,6 +133,7 @@ describe('envGc', () => {
         stack: `shop-dev-${i.name}`,
         outcome: 'destroyed',
         database: { name: 'x', dropped: true },
+        secrets: { deleted: 0, kept: false },
         parametersDeleted: 0,
         durationMs: 0,
       }

@@ -152,7 +152,10 @@ beforeEach(() => {
   }))
   // The fake ECS does not read templates: a service exists once djenv first scales it.
   ecs.on(UpdateServiceCommand).callsFake((i: { service: string; desiredCount: number }) => {
-    const s = services.get(i.service) ?? { desired: 0, taskDefinition: `shop-dev-pr-42-${i.service}:3f2c1d0` }
+    const s = services.get(i.service) ?? {
+      desired: 0,
+      taskDefinition: `shop-dev-pr-42-${i.service}:3f2c1d0`,
+    }
     services.set(i.service, { ...s, desired: i.desiredCount })
     return {}
   })
@@ -178,7 +181,6 @@ afterEach(() => {
 
 describe('envCreate', () => {
   it('creates a new env: priority claimed, SECRET_KEY, database, stack, migrations, then services started', async () => {
-
     const result = await envCreate(input, deps())
 
     expect(result).toMatchObject({
@@ -370,5 +372,101 @@ describe('envDestroy', () => {
       ),
     ).rejects.toMatchObject({ djenvCode: 'INPUT_REQUIRED', hint: 'Pass --yes.' })
     expect(tasks).toEqual([])
+  })
+})
+
+describe('secrets through env create and destroy', () => {
+  const SECRET_KEY = '/djenv/shop/pr-42/secrets/SECRET_KEY'
+  const SHARED = '/djenv/shop/dev/secrets/STRIPE_API_KEY'
+  const KNOWN = 'sk_test_KNOWN_VALUE_4242'
+  const destroyInput = { name: 'pr-42', yes: true, force: false, keepDatabase: true, wait: false }
+
+  it('generates SECRET_KEY once, never again, and injects stored secrets by ARN without their values', async () => {
+    aws.parameters.set(SHARED, KNOWN)
+    const first = deps()
+
+    await envCreate(input, first)
+    const key = aws.parameters.get(SECRET_KEY) ?? ''
+    await envCreate(input, deps())
+
+    expect(key).toMatch(/^[A-Za-z0-9_-]{50,}$/)
+    expect(aws.parameters.get(SECRET_KEY)).toBe(key)
+    expect(aws.mocks.ssm).toHaveReceivedCommandWith(PutParameterCommand, {
+      Name: SECRET_KEY,
+      Type: 'SecureString',
+      Overwrite: false,
+    })
+    expect(aws.mocks.ssm).not.toHaveReceivedCommandWith(PutParameterCommand, {
+      Name: SECRET_KEY,
+      Overwrite: true,
+    })
+    const template = aws.cfn.stack('shop-dev-pr-42')?.template
+    const web = Object.values(template?.Resources ?? {}).find(
+      (r) => r.Type === 'AWS::ECS::TaskDefinition' && JSON.stringify(r).includes('"Name":"web"'),
+    )
+    const secrets = (
+      web?.Properties?.ContainerDefinitions as { Secrets: { Name: string; ValueFrom: string }[] }[]
+    )[0]?.Secrets
+    expect(secrets?.map((s) => s.Name)).toEqual([
+      'SECRET_KEY',
+      'POSTGRES_PASSWORD',
+      'STRIPE_API_KEY',
+    ])
+    expect(secrets?.[2]?.ValueFrom).toBe(
+      'arn:aws:ssm:eu-west-1:123456789012:parameter/djenv/shop/dev/secrets/STRIPE_API_KEY',
+    )
+    const seen = [
+      JSON.stringify(template),
+      ...first.report.steps,
+      ...first.report.details,
+      ...first.report.infos,
+      ...first.report.warnings,
+    ].join('\n')
+    expect(seen).not.toContain(KNOWN)
+    expect(seen).not.toContain(key)
+  })
+
+  it('refuses a stored secret that clashes with a plain setting before writing anything', async () => {
+    aws.parameters.set('/djenv/shop/dev/secrets/STRIPE_MODE', KNOWN)
+
+    await expect(envCreate(input, deps())).rejects.toMatchObject({
+      djenvCode: 'CONFIG_INVALID',
+      message: expect.stringContaining('adhoc.environment.STRIPE_MODE'),
+      oclif: { exit: 2 },
+    })
+    expect(aws.mocks.ssm).not.toHaveReceivedCommand(PutParameterCommand)
+    expect(aws.mocks.cloudFormation).not.toHaveReceivedCommand(CreateChangeSetCommand)
+  })
+
+  it("deletes the env's own secrets, never its base's; --keep-secrets keeps them", async () => {
+    aws.parameters.set(SECRET_KEY, 'k')
+    aws.parameters.set('/djenv/shop/pr-42/secrets/SENTRY_DSN', 'd')
+    aws.parameters.set(SHARED, KNOWN)
+
+    const kept = await envDestroy({ ...destroyInput, keepSecrets: true }, deps())
+    const keptNames = [...aws.parameters.keys()].filter((k) => k.includes('/secrets/'))
+    const deleted = await envDestroy(destroyInput, deps())
+
+    expect(kept.secrets).toEqual({ deleted: 0, kept: true })
+    expect(keptNames).toEqual([SECRET_KEY, '/djenv/shop/pr-42/secrets/SENTRY_DSN', SHARED])
+    expect(deleted.secrets).toEqual({ deleted: 2, kept: false })
+    expect([...aws.parameters.keys()].filter((k) => k.includes('/secrets/'))).toEqual([SHARED])
+  })
+
+  it("deletes a production env's secrets only after the typed confirmation", async () => {
+    const prodKey = '/djenv/shop/prod/secrets/SECRET_KEY'
+    aws.parameters.set(prodKey, 'k')
+    const prod = { ...destroyInput, name: 'prod' }
+
+    await expect(envDestroy(prod, deps())).rejects.toMatchObject({ djenvCode: 'USAGE' })
+    await expect(
+      envDestroy({ ...prod, force: true, confirm: 'prd' }, deps()),
+    ).rejects.toMatchObject({ djenvCode: 'CANCELLED' })
+    expect(aws.parameters.has(prodKey)).toBe(true)
+
+    const result = await envDestroy({ ...prod, force: true, confirm: 'prod' }, deps())
+
+    expect(result.secrets).toEqual({ deleted: 1, kept: false })
+    expect(aws.parameters.has(prodKey)).toBe(false)
   })
 })

@@ -96,8 +96,40 @@ describe('envPlan for an ad hoc env of the example', () => {
   })
 
   it('estimates the monthly cost once its services run', () => {
-    expect(plan.cost).toMatchObject({ envMonthlyUsd: 8.1, base: { sharedBy: null, shareUsd: null } })
-    expect(renderEnvPlan(plan)).toContain('Estimated cost: $8.10/month for the env (web $2.70, worker $2.70, beat $2.70; spot)')
+    expect(plan.cost).toMatchObject({
+      envMonthlyUsd: 8.1,
+      base: { sharedBy: null, shareUsd: null },
+    })
+    expect(renderEnvPlan(plan)).toContain(
+      'Estimated cost: $8.10/month for the env (web $2.70, worker $2.70, beat $2.70; spot)',
+    )
+  })
+
+  it('lists the setting and secret names each container gets, from the template, never values', () => {
+    const names = plan.containers.map((c) => c.name)
+    const web = plan.containers.find((c) => c.name === 'web')!
+
+    expect(names).toEqual(['web', 'worker', 'beat', 'migrate'])
+    for (const c of plan.containers) {
+      expect(c.secrets, c.name).toEqual(['SECRET_KEY', 'POSTGRES_PASSWORD', 'STRIPE_API_KEY'])
+      expect(c.settings, c.name).toEqual(web.settings)
+    }
+    expect(web.settings).toEqual(
+      expect.arrayContaining(['DJANGO_SETTINGS_MODULE', 'DJANGO_LOG_LEVEL', 'STRIPE_MODE']),
+    )
+    expect(JSON.stringify(plan.containers)).not.toMatch(/INFO|test/)
+  })
+
+  it('renders the container names once per identical set, separating the configuration own settings', () => {
+    const text = renderEnvPlan(plan)
+
+    expect(text).toContain('Container environment (names only)')
+    expect(text).toContain('  web, worker, beat, migrate\n')
+    expect(text).toMatch(
+      /Settings  \d+ from djenv .*; from the configuration: DJANGO_LOG_LEVEL, STRIPE_MODE/,
+    )
+    expect(text).toContain('    Secrets   SECRET_KEY, POSTGRES_PASSWORD, STRIPE_API_KEY')
+    expect(text).toContain("pr-42's own and base dev's shared ones")
   })
 
   it('makes no AWS call', () => {

@@ -43,6 +43,7 @@ describe('stackState', () => {
     ['UPDATE_ROLLBACK_FAILED', 'update-rollback-failed'],
     ['DELETE_FAILED', 'delete-failed'],
     ['UPDATE_FAILED', 'failed'],
+    ['REVIEW_IN_PROGRESS', 'never-created'],
   ])('%s is %s', (status, state) => {
     expect(stackState(status)).toBe(state)
   })
@@ -76,6 +77,18 @@ describe('requireBase', () => {
 })
 
 describe('checkStackUsable', () => {
+  it('treats a stack that only ever had a change set (REVIEW_IN_PROGRESS) as absent, not busy', async () => {
+    expect(
+      await checkStackUsable(
+        stack2('REVIEW_IN_PROGRESS'),
+        names,
+        { wait: false, yes: false, action: 'create' },
+        project,
+        deps(),
+      ),
+    ).toBeUndefined()
+  })
+
   it('refuses a busy stack without --wait, saying how to wait or watch', async () => {
     const busy = await describeOnce('UPDATE_IN_PROGRESS')
 
@@ -90,11 +103,9 @@ describe('checkStackUsable', () => {
 
   it('waits with --wait until the other operation has finished', async () => {
     const statuses = ['UPDATE_IN_PROGRESS', 'UPDATE_IN_PROGRESS', 'UPDATE_COMPLETE']
-    aws.cfn
-      .on(DescribeStacksCommand)
-      .callsFake(() => ({
-        Stacks: [stack('shop-dev-pr-42', statuses.shift() ?? 'UPDATE_COMPLETE')],
-      }))
+    aws.cfn.on(DescribeStacksCommand).callsFake(() => ({
+      Stacks: [stack('shop-dev-pr-42', statuses.shift() ?? 'UPDATE_COMPLETE')],
+    }))
     const d = deps()
 
     const after = await checkStackUsable(

@@ -335,6 +335,7 @@ describe('toolkit deploy of the real ad hoc app stack', () => {
           base: placeholderBaseAttributes(config, { kind: 'adhoc' }, ACCOUNT),
           imageTags: { web: '3f2c1d0', worker: '3f2c1d0', beat: '3f2c1d0', migrate: '3f2c1d0' },
           desiredCounts: { web: 0, worker: 0, beat: 0 },
+          secrets: [],
           env: 'pr-42',
           listenerPriority: hashedPriority('pr-42'),
         }),

@@ -99,4 +99,49 @@ describe.skipIf(!e2e)('lifecycle against an AWS-compatible endpoint', () => {
     },
     60 * 60_000,
   )
+
+  it(
+    'runs migrations as a one-off task and reads the logs',
+    () => {
+      const created = djenv('env', 'create', env, '--yes', '--timeout', '20')
+      expect(created.status, created.stderr).toBe(0)
+
+      const migrated = djenv('migrate', env)
+      expect(migrated.status, migrated.stderr).toBe(0)
+      expect(migrated.json).toMatchObject({ env, exitCode: 0, command: null })
+
+      // --json prints one object per line; the helper parses a single one, else keeps the text.
+      const logs = djenv('logs', env, '--since', '1h')
+      expect(logs.status, logs.stderr).toBe(0)
+      const lines =
+        'unparsed' in logs.json
+          ? String(logs.json.unparsed).split('\n').filter(Boolean)
+          : [JSON.stringify(logs.json)]
+      for (const line of lines)
+        expect(JSON.parse(line)).toMatchObject({ service: expect.any(String) })
+    },
+    60 * 60_000,
+  )
+
+  it(
+    "sets, lists and unsets a secret the base's envs share, never printing its value",
+    () => {
+      const value = `e2e-${randomBytes(8).toString('hex')}`
+      const file = tree.write('e2e-secret.txt', `${value}\n`)
+
+      const set = djenv('secret', 'set', env, 'E2E_TOKEN', '--base', '--from-file', file)
+      expect(set.status, set.stderr).toBe(0)
+      expect(set.json).toMatchObject({ name: 'E2E_TOKEN', from: 'base' })
+
+      const list = djenv('secret', 'list', env, '--base')
+      expect(list.status, list.stderr).toBe(0)
+      expect(list.json.secrets).toEqual([expect.objectContaining({ name: 'E2E_TOKEN' })])
+      for (const r of [set, list]) expect(JSON.stringify(r.json) + r.stderr).not.toContain(value)
+
+      const unset = djenv('secret', 'unset', env, 'E2E_TOKEN', '--base')
+      expect(unset.status, unset.stderr).toBe(0)
+      expect(djenv('secret', 'list', env, '--base').json.secrets).toEqual([])
+    },
+    10 * 60_000,
+  )
 })

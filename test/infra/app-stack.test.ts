@@ -42,7 +42,13 @@ const PR42 = {
   base: adhocBase,
   imageTags: TAGS,
   desiredCounts: { web: 2, worker: 1, beat: 1 },
-}
+  secrets: [
+    { name: 'STRIPE_API_KEY', from: 'base' },
+    { name: 'SENTRY_DSN', from: 'base' },
+    { name: 'SENTRY_DSN', from: 'env' },
+  ],
+} as const
+const SSM = `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter`
 
 type Container = {
   Name: string
@@ -301,21 +307,44 @@ describe('ad hoc app stack', () => {
         DJENV_STATIC_URL: '',
         DJENV_MEDIA_URL: '',
         DJENV_REDIS_PREFIX: 'pr-42:',
+        // The configuration's plain settings: `environment`, then `adhoc.environment`.
+        DJANGO_LOG_LEVEL: 'INFO',
+        STRIPE_MODE: 'test',
       })
     }
   })
 
-  it('injects the database password and the env secret key as ECS secrets, never as plain values', () => {
+  it('injects the secret key, the database password and every given secret as ECS secrets by ARN, the env winning over the base', () => {
     const defs = taskDefinitions(template)
 
-    for (const def of Object.values(defs)) {
-      expect(def.container.Secrets).toEqual([
-        {
-          Name: 'SECRET_KEY',
-          ValueFrom: `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/djenv/shop/pr-42/secrets/SECRET_KEY`,
-        },
+    for (const [family, def] of Object.entries(defs)) {
+      expect(def.container.Secrets, family).toEqual([
+        { Name: 'SECRET_KEY', ValueFrom: `${SSM}/djenv/shop/pr-42/secrets/SECRET_KEY` },
         { Name: 'POSTGRES_PASSWORD', ValueFrom: `${adhocBase.dbMasterSecretArn}:password::` },
+        { Name: 'SENTRY_DSN', ValueFrom: `${SSM}/djenv/shop/pr-42/secrets/SENTRY_DSN` },
+        { Name: 'STRIPE_API_KEY', ValueFrom: `${SSM}/djenv/shop/dev/secrets/STRIPE_API_KEY` },
       ])
+      const plain = def.container.Environment.map((e) => e.Name)
+      expect(plain.filter((name) => def.container.Secrets.some((x) => x.Name === name))).toEqual([])
+    }
+  })
+
+  it('sets only names the configuration may not: every variable djenv sets is refused as a plain setting', () => {
+    const web = taskDefinitions(template)['shop-dev-pr-42-web']!.container
+    const djenvNames = web.Environment.map((e) => e.Name).filter(
+      (name) => !['DJANGO_LOG_LEVEL', 'STRIPE_MODE'].includes(name),
+    )
+
+    expect(djenvNames.length).toBeGreaterThan(20)
+    const djenvSecrets = web.Secrets.map((x) => x.Name).filter(
+      (name) => !PR42.secrets.some((ref) => ref.name === name),
+    )
+
+    expect(djenvSecrets).toEqual(['SECRET_KEY', 'POSTGRES_PASSWORD'])
+    for (const name of [...djenvNames, ...djenvSecrets]) {
+      expect(() => shopConfig({ environment: { [name]: 'x' } }), name).toThrow(
+        new RegExp(`environment\\.${name}: clashes with`),
+      )
     }
   })
 
@@ -371,10 +400,15 @@ describe('ad hoc app stack', () => {
     })
   })
 
-  it('lets the execution role pull, log and read exactly the env secrets, and no ECS Exec', () => {
+  it("lets the execution role pull, log and read only the env's and its base's secret paths, and no ECS Exec", () => {
     const exec = statements(template, 'ExecutionRole')
 
     expect(exec).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'ssm:GetParameters',
+        Resource: [`${SSM}/djenv/shop/dev/secrets/*`, `${SSM}/djenv/shop/pr-42/secrets/*`],
+      },
       {
         Effect: 'Allow',
         Action: [
@@ -389,16 +423,6 @@ describe('ad hoc app stack', () => {
         Effect: 'Allow',
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Resource: { 'Fn::GetAtt': [expect.stringMatching(/^Logs/), 'Arn'] },
-      },
-      {
-        Effect: 'Allow',
-        Action: [
-          'ssm:DescribeParameters',
-          'ssm:GetParameter',
-          'ssm:GetParameterHistory',
-          'ssm:GetParameters',
-        ],
-        Resource: `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/djenv/shop/pr-42/secrets/SECRET_KEY`,
       },
       {
         Effect: 'Allow',
@@ -567,6 +591,52 @@ describe('ad hoc app stack beside its base', () => {
   })
 })
 
+describe('ad hoc app stack with a KMS key for secrets', () => {
+  const KEY = '1234abcd-12ab-34cd-56ef-1234567890ab'
+
+  it('lets the execution role decrypt with that key through SSM only, and passes cdk-nag', () => {
+    const t = testApp()
+    try {
+      const stack = addAdhocAppStack(t.app, {
+        ...PR42,
+        config: shopConfig({ secrets: { kmsKey: KEY } }),
+      })
+      const template = t.template(stack)
+
+      expect(statements(template, 'ExecutionRole')).toContainEqual({
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/${KEY}`,
+        Condition: { StringEquals: { 'kms:ViaService': 'ssm.eu-west-1.amazonaws.com' } },
+      })
+      expect(t.validationReport().pluginReports.flatMap((p) => p.violations)).toEqual([])
+    } finally {
+      t.cleanup()
+    }
+  })
+
+  // Without a key (aws/ssm) the ad hoc stack's execution role has no kms statement at all:
+  // its exact statements are asserted above.
+  it('grants a key given by ARN as that ARN', () => {
+    const arn = `arn:aws:kms:eu-west-1:210987654321:key/${KEY}`
+    const withArn = resolveAdhocAppSettings({
+      ...PR42,
+      config: shopConfig({ secrets: { kmsKey: arn } }),
+    })
+    const t = testApp({ nag: false, validation: false })
+    try {
+      const keyed = t.template(new AppStack(t.app, withArn))
+      const decrypts = statements(keyed, 'ExecutionRole').filter(
+        (st) => st.Action === 'kms:Decrypt',
+      )
+
+      expect(decrypts.map((st) => st.Resource)).toEqual([arn])
+    } finally {
+      t.cleanup()
+    }
+  })
+})
+
 describe('ad hoc app stack, lean configuration', () => {
   let t: TestApp
   let template: Template
@@ -583,6 +653,7 @@ describe('ad hoc app stack, lean configuration', () => {
       base,
       imageTags: { web: 'v1', migrate: 'v1' },
       desiredCounts: { web: 0 },
+      secrets: [],
     })
     template = t.template(stack)
   })
@@ -629,7 +700,8 @@ describe('production app stack', () => {
     base: prodBase,
     imageTags: SHOP_TAGS,
     desiredCounts: { beat: 1 },
-  }
+    secrets: [{ name: 'STRIPE_API_KEY', from: 'env' }],
+  } as const
 
   beforeAll(() => {
     t = testApp()
@@ -802,10 +874,32 @@ describe('production app stack', () => {
       DJENV_STATIC_LOCATION: 'app/static',
       DJENV_REDIS_PREFIX: 'app:',
     })
-    expect(web.Secrets[0]).toEqual({
-      Name: 'SECRET_KEY',
-      ValueFrom: `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/djenv/shop/prod/secrets/SECRET_KEY`,
-    })
+    expect(environment(web)).toMatchObject({ DJANGO_LOG_LEVEL: 'INFO', STRIPE_MODE: 'live' })
+    expect(web.Secrets).toEqual([
+      {
+        Name: 'SECRET_KEY',
+        ValueFrom: `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/djenv/shop/prod/secrets/SECRET_KEY`,
+      },
+      { Name: 'POSTGRES_PASSWORD', ValueFrom: `${prodBase.dbMasterSecretArn}:password::` },
+      {
+        Name: 'STRIPE_API_KEY',
+        ValueFrom: `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/djenv/shop/prod/secrets/STRIPE_API_KEY`,
+      },
+    ])
+  })
+
+  it("reads secrets under the production env's own path only", () => {
+    const reads = statements(template, 'ExecutionRole').filter((st) =>
+      JSON.stringify(st.Action).includes('ssm:'),
+    )
+
+    expect(reads).toEqual([
+      {
+        Effect: 'Allow',
+        Action: 'ssm:GetParameters',
+        Resource: `arn:aws:ssm:eu-west-1:${ACCOUNT}:parameter/djenv/shop/prod/secrets/*`,
+      },
+    ])
   })
 
   it('matches the reviewed template', () => {

@@ -19,6 +19,7 @@ const adhoc = {
   base: adhocBase,
   imageTags: SHOP_TAGS,
   desiredCounts: { web: 0, worker: 0, beat: 0 },
+  secrets: [],
 }
 const prod = {
   config,
@@ -27,6 +28,7 @@ const prod = {
   base: prodBase,
   imageTags: SHOP_TAGS,
   desiredCounts: { beat: 0 },
+  secrets: [],
 }
 
 describe('resolveBaseSettings', () => {
@@ -197,7 +199,14 @@ describe('resolveAdhocAppSettings', () => {
   it('refuses tags and counts for services the configuration does not define', () => {
     const lean = leanConfig()
     const base = placeholderBaseAttributes(lean, { kind: 'adhoc' }, ACCOUNT)
-    const input = { config: lean, account: ACCOUNT, env: 'pr-1', listenerPriority: 1000, base }
+    const input = {
+      config: lean,
+      account: ACCOUNT,
+      env: 'pr-1',
+      listenerPriority: 1000,
+      base,
+      secrets: [],
+    }
 
     expect(() =>
       resolveAdhocAppSettings({
@@ -229,6 +238,78 @@ describe('resolveAdhocAppSettings', () => {
       })
 
     expect(run).toThrow(/services\.web: Fargate does not offer 512 MiB with 2048 CPU units/)
+  })
+})
+
+describe('app settings: container environment and secrets', () => {
+  it('merges the plain settings of the configuration, the ad hoc block winning', () => {
+    const s = resolveAdhocAppSettings({
+      ...adhoc,
+      config: shopConfig({
+        environment: { LOG_LEVEL: 'INFO', FEATURE_X: 'off' },
+        adhoc: { environment: { FEATURE_X: 'on' } },
+      }),
+    })
+
+    expect(s.environment).toEqual({ FEATURE_X: 'on', LOG_LEVEL: 'INFO' })
+  })
+
+  it('takes a production env its own block, not the ad hoc one', () => {
+    const s = resolveProdAppSettings({
+      ...prod,
+      config: shopConfig({
+        environment: { FEATURE_X: 'off' },
+        adhoc: { environment: { FEATURE_X: 'on' } },
+        production: { prod: { environment: { ONLY_PROD: '1' } } },
+      }),
+    })
+
+    expect(s.environment).toEqual({ FEATURE_X: 'off', ONLY_PROD: '1' })
+  })
+
+  it("injects SECRET_KEY from the env's own path first, then the user's secrets by name, the env's own winning", () => {
+    const s = resolveAdhocAppSettings({
+      ...adhoc,
+      secrets: [
+        { name: 'STRIPE_API_KEY', from: 'base' },
+        { name: 'SENTRY_DSN', from: 'base' },
+        { name: 'SENTRY_DSN', from: 'env' },
+        { name: 'SECRET_KEY', from: 'base' },
+      ],
+    })
+
+    expect(s.secrets).toEqual([
+      {
+        name: 'SECRET_KEY',
+        from: 'env',
+        parameterName: '/djenv/shop/pr-42/secrets/SECRET_KEY',
+      },
+      { name: 'SENTRY_DSN', from: 'env', parameterName: '/djenv/shop/pr-42/secrets/SENTRY_DSN' },
+      {
+        name: 'STRIPE_API_KEY',
+        from: 'base',
+        parameterName: '/djenv/shop/dev/secrets/STRIPE_API_KEY',
+      },
+    ])
+    expect(s.secretPaths).toEqual(['/djenv/shop/pr-42/secrets', '/djenv/shop/dev/secrets'])
+  })
+
+  it("reads a production env's secrets from one path: its base is its own", () => {
+    const s = resolveProdAppSettings(prod)
+
+    expect(s.secretPaths).toEqual(['/djenv/shop/prod/secrets'])
+  })
+
+  it.each([
+    [{ name: 'POSTGRES_PASSWORD', from: 'env' }, /POSTGRES_PASSWORD, which djenv sets itself/],
+    [{ name: 'DJENV_TOKEN', from: 'base' }, /DJENV_ prefix/],
+    [{ name: 'STRIPE_MODE', from: 'env' }, /plain setting adhoc\.environment\.STRIPE_MODE/],
+    [{ name: 'bad-name', from: 'env' }, /not a variable name/],
+  ] as const)('refuses the secret %j, naming both sides', (ref, message) => {
+    const run = () => resolveAdhocAppSettings({ ...adhoc, secrets: [ref] })
+
+    expect(run).toThrow(message)
+    expect(run).toThrow(expect.objectContaining({ djenvCode: 'CONFIG_INVALID' }))
   })
 })
 

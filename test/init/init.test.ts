@@ -156,20 +156,26 @@ describe('the terminal asker', () => {
   it('drives @inquirer/prompts: typed answers and defaults reach init', async () => {
     const input = new PassThrough()
     const output = new PassThrough()
-    output.resume()
+    let screen = ''
+    output.on('data', (chunk: Buffer) => (screen += chunk.toString()))
+    // Each prompt ends its output when it closes; a terminal stays open, and so must this.
+    output.end = () => output
     const ask = createAsker({ interactive: true, input, output })
-    const keys = [
-      'shop\r',
-      'eu-west-1\r',
-      'shop.example.com\r',
-      'Z0123456789ABCDEFGHIJ\r',
-      '\r',
-      '\r',
+    // Type each answer once its question is on the screen, as a person would.
+    const script: [string, string][] = [
+      ['Project name', 'shop\r'],
+      ['AWS region', 'eu-west-1\r'],
+      ['Domain', 'shop.example.com\r'],
+      ['hosted zone id', 'Z0123456789ABCDEFGHIJ\r'],
+      ['ECR image repository', '\r'],
+      ['DJANGO_SETTINGS_MODULE', '\r'],
     ]
     const typing = (async () => {
-      for (const k of keys) {
-        await new Promise((r) => setTimeout(r, 30))
-        input.write(k)
+      for (const [question, keys] of script) {
+        while (!screen.includes(question)) await new Promise((r) => setTimeout(r, 5))
+        // The prompt draws before it listens to the keyboard: give it a moment.
+        await new Promise((r) => setTimeout(r, 50))
+        input.write(keys)
       }
     })()
 

@@ -21,5 +21,6 @@ export function scriptedAsker(
       return value === '' && q.default !== undefined ? q.default : value
     },
     select: async (q) => answer(q.message) as never,
+    password: async (q) => String(answer(q.message)),
   }
 }

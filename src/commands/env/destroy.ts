@@ -7,7 +7,7 @@ import type { EnvDestroyResult } from '../../deploy/env-destroy.js'
 export default class EnvDestroy extends DjenvCommand<EnvDestroyResult> {
   static override aliases = ['destroy']
   static override summary = 'Destroy an environment (its base stays).'
-  static override description = `Scales the services to 0, drops the env's database (unless --keep-database), deletes its stack, and removes what djenv recorded for it. Safe to run again after a failure; an env that is already gone still has its leftovers cleaned up. Asks for confirmation on a terminal (--yes in CI). A production env also needs --force and its name typed (or --confirm NAME).
+  static override description = `Scales the services to 0, drops the env's database (unless --keep-database), deletes its stack and its secrets (unless --keep-secrets), and removes what djenv recorded for it. Safe to run again after a failure; an env that is already gone still has its leftovers cleaned up. Asks for confirmation on a terminal (--yes in CI). A production env also needs --force and its name typed (or --confirm NAME).
 
 ${EXIT_CODES_HELP}`
 
@@ -30,6 +30,9 @@ ${EXIT_CODES_HELP}`
     'keep-database': Flags.boolean({
       summary: "Keep the env's database on the shared PostgreSQL.",
     }),
+    'keep-secrets': Flags.boolean({
+      summary: "Keep the env's secrets in SSM (the base's shared secrets are never deleted).",
+    }),
     wait: Flags.boolean({
       summary: 'Wait for another operation on the stack to finish instead of failing.',
     }),
@@ -48,6 +51,7 @@ ${EXIT_CODES_HELP}`
         force: flags.force ?? false,
         confirm: flags.confirm,
         keepDatabase: flags['keep-database'] ?? false,
+        keepSecrets: flags['keep-secrets'] ?? false,
         wait: flags.wait ?? false,
       },
       await this.deps(),

@@ -32,6 +32,7 @@ export function renderEnvDestroy(r: EnvDestroyResult): string {
   return [
     `${chalk.green('✔')} Destroyed ${r.env} (${r.stack}) in ${seconds(r.durationMs)}`,
     `  Database ${r.database.name} ${r.database.dropped ? 'dropped' : 'kept'}`,
+    `  Secrets  ${r.secrets.kept ? 'kept (--keep-secrets)' : `${r.secrets.deleted} deleted`}`,
   ].join('\n')
 }
 

@@ -1,6 +1,7 @@
 import chalk from 'chalk'
 
-import type { EnvPlanResult } from '../../deploy/env-plan.js'
+import { DJENV_VARIABLES } from '../../config/environment.js'
+import type { EnvPlanResult, PlannedContainer } from '../../deploy/env-plan.js'
 import { renderCost } from './cost.js'
 
 /** The human form of an offline plan. */
@@ -30,6 +31,7 @@ export function renderEnvPlan(plan: EnvPlanResult): string {
   }
   lines.push('', chalk.bold(`Shared with base ${base?.name ?? plan.base}`))
   lines.push(...plan.shared.map((s) => `  - ${s}`))
+  lines.push('', ...containerLines(plan))
   if (base) {
     lines.push(
       '',
@@ -49,4 +51,29 @@ export function renderEnvPlan(plan: EnvPlanResult): string {
 function resourceLines(resources: { type: string; count: number }[]): string[] {
   const width = Math.max(...resources.map((r) => r.type.length))
   return resources.map((r) => `  ${r.type.padEnd(width)}  ${r.count}`)
+}
+
+/** The names each container gets, containers with the same names on one line; never values. */
+function containerLines(plan: EnvPlanResult): string[] {
+  const groups = new Map<string, PlannedContainer[]>()
+  for (const c of plan.containers) {
+    const key = JSON.stringify([c.settings, c.secrets])
+    groups.set(key, [...(groups.get(key) ?? []), c])
+  }
+  const lines = [chalk.bold('Container environment (names only)')]
+  for (const containers of groups.values()) {
+    const { settings, secrets } = containers[0] as PlannedContainer
+    const own = settings.filter((n) => !Object.hasOwn(DJENV_VARIABLES, n))
+    lines.push(
+      `  ${containers.map((c) => c.name).join(', ')}`,
+      `    Settings  ${settings.length - own.length} from djenv (DJANGO_SETTINGS_MODULE, DJENV_*, POSTGRES_*, …)${own.length > 0 ? `; from the configuration: ${own.join(', ')}` : ''}`,
+      `    Secrets   ${secrets.join(', ')}`,
+    )
+  }
+  lines.push(
+    chalk.dim(
+      `  Secrets come from SSM at deploy: ${plan.kind === 'adhoc' ? `${plan.env}'s own and base ${plan.base}'s shared ones` : `${plan.env}'s`}; offline, secrets.names stands for them.`,
+    ),
+  )
+  return lines
 }

@@ -1,0 +1,35 @@
+import chalk from 'chalk'
+
+import type { DeployImageResult } from '../../deploy/deploy-image.js'
+import { table } from './table.js'
+
+const seconds = (ms: number) => `${Math.round(ms / 1000)} s`
+
+/** The summary of `djenv deploy-image`. */
+export function renderDeployImage(r: DeployImageResult): string {
+  const head = {
+    completed: `${chalk.green('✔')} Deployed ${r.tag} to ${r.env} in ${seconds(r.durationMs)}`,
+    unchanged: `${chalk.green('✔')} ${r.env} already runs ${r.tag}; nothing deployed`,
+    started: `${chalk.green('✔')} Started deploying ${r.tag} to ${r.env}; not waiting for the rollout`,
+    'migration-failed': `${chalk.red('✖')} Migrations failed with exit code ${r.exitCode}; no service of ${r.env} was updated`,
+  }[r.outcome]
+  const lines = [head, `  Image  ${r.image}`]
+  if (r.migration) {
+    lines.push(
+      `  Migrations  exit code ${r.migration.exitCode} in ${seconds(r.migration.durationMs)} (task ${r.migration.taskArn.split('/').pop() ?? ''})`,
+    )
+  }
+  lines.push(
+    '',
+    table(
+      ['SERVICE', 'STATE', 'RUNNING', 'TASK DEFINITION'],
+      r.services.map((s) => [
+        s.name,
+        s.state,
+        r.outcome === 'started' ? '-' : `${s.running}/${s.desired}`,
+        (s.taskDefinition ?? '-').split('/').pop() ?? '-',
+      ]),
+    ),
+  )
+  return lines.join('\n')
+}

@@ -1,0 +1,533 @@
+import { GetLogEventsCommand, StartLiveTailCommand } from '@aws-sdk/client-cloudwatch-logs'
+import { DescribeImagesCommand } from '@aws-sdk/client-ecr'
+import {
+  DescribeServicesCommand,
+  DescribeTasksCommand,
+  ListTasksCommand,
+  RegisterTaskDefinitionCommand,
+  RunTaskCommand,
+  UpdateServiceCommand,
+  type Deployment,
+  type Service,
+} from '@aws-sdk/client-ecs'
+import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
+import { PutParameterCommand } from '@aws-sdk/client-ssm'
+import { beforeEach, describe, expect, it } from 'vitest'
+
+import { deployImage, type DeployImageInput } from '../../src/deploy/deploy-image.js'
+import type { LogEvent } from '../../src/aws/logs.js'
+import { renderDeployImage } from '../../src/ui/render/deploy-image.js'
+import {
+  appMocks,
+  envFixture,
+  liveTailStream,
+  REGISTRY,
+  taskDefinitions,
+  testDeps,
+} from '../support/app-env.js'
+import { scriptedAsker } from '../support/scripted-asker.js'
+
+const mocks = appMocks()
+const f = envFixture('pr-42')
+const SERVICES = ['web', 'worker', 'beat'] as const
+const migrateTask = 'arn:aws:ecs:eu-west-1:123456789012:task/shop-dev-pr-42/mig1'
+
+let tds: ReturnType<typeof taskDefinitions>
+let params: Map<string, string>
+
+/** What a service's deployments look like at a poll after the update to `next`. */
+type Rollout = (
+  name: string,
+  poll: number,
+  td: { previous: string; next: string },
+) => { deployments: Deployment[]; running?: number; desired?: number; events?: string[] }
+
+const completes: Rollout = (_, poll, td) =>
+  poll < 2
+    ? {
+        running: 1,
+        deployments: [
+          {
+            status: 'PRIMARY',
+            taskDefinition: td.next,
+            rolloutState: 'IN_PROGRESS',
+            runningCount: 0,
+          },
+          {
+            status: 'ACTIVE',
+            taskDefinition: td.previous,
+            rolloutState: 'COMPLETED',
+            runningCount: 1,
+          },
+        ],
+      }
+    : { deployments: [{ status: 'PRIMARY', taskDefinition: td.next, rolloutState: 'COMPLETED' }] }
+
+/**
+ * ECS services as deploy-image sees them: revision 5 COMPLETED until UpdateService points a
+ * service elsewhere; then `rollout` says what each DescribeServices poll shows.
+ */
+function givenServices(rollout: Rollout = completes) {
+  const updated = new Map<string, string>()
+  let polls = 0
+  mocks.ecs
+    .on(UpdateServiceCommand)
+    .callsFake((input: { service?: string; taskDefinition?: string }) => {
+      updated.set(input.service ?? '', input.taskDefinition ?? '')
+      return { service: { serviceName: input.service } }
+    })
+  mocks.ecs.on(DescribeServicesCommand).callsFake((input: { services?: string[] }) => {
+    if (updated.size) polls += 1
+    return {
+      services: (input.services ?? []).map((name): Service => {
+        const previous = tds.arnOf(name, 5)
+        const next = updated.get(name)
+        const shown = next
+          ? rollout(name, polls, { previous, next })
+          : {
+              deployments: [
+                { status: 'PRIMARY', taskDefinition: previous, rolloutState: 'COMPLETED' as const },
+              ],
+            }
+        return {
+          serviceName: name,
+          status: 'ACTIVE',
+          desiredCount: shown.desired ?? 1,
+          runningCount: shown.running ?? 1,
+          taskDefinition: shown.deployments.find((d) => d.status === 'PRIMARY')?.taskDefinition,
+          deployments: shown.deployments,
+          events: (shown.events ?? []).map((message, i) => ({
+            id: String(i),
+            message,
+            createdAt: new Date('2026-11-20T10:05:00Z'),
+          })),
+        }
+      }),
+    }
+  })
+  return updated
+}
+
+/** The migration task: it writes one line and exits with `code`. */
+function givenMigration(code: number) {
+  let delivered = false
+  mocks.ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: migrateTask }] })
+  mocks.logs.on(GetLogEventsCommand).resolves({ events: [] })
+  mocks.logs.on(StartLiveTailCommand).resolves({
+    responseStream: liveTailStream(
+      [
+        [
+          {
+            stream: 'migrate/migrate/mig1',
+            message: code ? 'django.db.utils.ProgrammingError' : 'Applying shop.0042... OK',
+          },
+        ],
+      ],
+      { onDelivered: () => (delivered = true) },
+    ),
+  })
+  mocks.ecs.on(DescribeTasksCommand).callsFake((input: { tasks?: string[] }) => {
+    if (input.tasks?.[0] !== migrateTask) return { tasks: [] }
+    return {
+      tasks: [
+        delivered
+          ? {
+              taskArn: migrateTask,
+              lastStatus: 'STOPPED',
+              containers: [{ name: 'migrate', exitCode: code }],
+            }
+          : { taskArn: migrateTask, lastStatus: 'RUNNING' },
+      ],
+    }
+  })
+}
+
+function input(o: Partial<DeployImageInput> = {}): DeployImageInput & { lines: LogEvent[] } {
+  const lines: LogEvent[] = []
+  return {
+    lines,
+    name: 'pr-42',
+    tag: 'new5678',
+    skipMigrations: false,
+    wait: true,
+    timeoutMs: 15 * 60_000,
+    maxTaskFailures: 3,
+    rollbackOnTimeout: false,
+    yes: false,
+    stopOnInterrupt: false,
+    onLog: (e) => lines.push(e),
+    ...o,
+  }
+}
+
+beforeEach(() => {
+  mocks.reset()
+  mocks.givenEnv(f)
+  mocks.givenImages('old1234', 'new5678')
+  params = new Map([[`${f.ssmRoot}/state/images/web`, 'old1234']])
+  mocks.givenParameters(params)
+  tds = taskDefinitions(mocks, f, 'old1234')
+  mocks.elbv2.on(DescribeTargetHealthCommand).resolves({
+    TargetHealthDescriptions: [{ TargetHealth: { State: 'healthy' } }],
+  })
+})
+
+describe('deployImage', () => {
+  it('registers new revisions, migrates, rolls every service and records the tag', async () => {
+    givenServices()
+    givenMigration(0)
+    const deps = testDeps()
+    const i = input()
+
+    const result = await deployImage(i, deps)
+
+    expect(result).toMatchObject({
+      env: 'pr-42',
+      tag: 'new5678',
+      image: `${REGISTRY}/shop:new5678`,
+      outcome: 'completed',
+      exitCode: 0,
+      recorded: true,
+      migration: { taskArn: migrateTask, exitCode: 0 },
+    })
+    expect(result.taskDefinitions).toEqual(
+      ['web', 'worker', 'beat', 'migrate'].map((task) => ({
+        task,
+        previous: tds.arnOf(task, 5),
+        registered: tds.arnOf(task, 6),
+      })),
+    )
+    expect(result.services.map((s) => [s.name, s.state, s.taskDefinition])).toEqual(
+      SERVICES.map((s) => [s, 'completed', tds.arnOf(s, 6)]),
+    )
+    // The migration ran the new migrate revision, before any service was updated.
+    expect(mocks.ecs).toHaveReceivedCommandWith(RunTaskCommand, {
+      taskDefinition: tds.arnOf('migrate', 6),
+      launchType: 'FARGATE',
+    })
+    const order = mocks.ecs.calls().map((c) => c.args[0].constructor.name)
+    expect(order.indexOf('RunTaskCommand')).toBeLessThan(order.indexOf('UpdateServiceCommand'))
+    for (const svc of SERVICES) {
+      expect(mocks.ecs).toHaveReceivedCommandWith(UpdateServiceCommand, {
+        cluster: f.cluster,
+        service: svc,
+        taskDefinition: tds.arnOf(svc, 6),
+      })
+    }
+    expect(i.lines.map((l) => l.message)).toEqual(['Applying shop.0042... OK'])
+    for (const task of ['web', 'worker', 'beat', 'migrate'])
+      expect(params.get(`${f.ssmRoot}/state/images/${task}`)).toBe('new5678')
+    expect(params.get(`${f.ssmRoot}/state/deployed-at`)).toBe(deps.clock.now().toISOString())
+    expect(renderDeployImage(result)).toMatch(/Deployed new5678 to pr-42/)
+  })
+
+  it('changes only the image of the container named like the service, and drops read-only fields', async () => {
+    givenServices()
+    givenMigration(0)
+
+    await deployImage(input(), testDeps())
+
+    const web = tds.registered.find((r) => r.family === f.family('web'))
+    expect(web).toEqual({
+      family: f.family('web'),
+      taskRoleArn: 'arn:aws:iam::123456789012:role/task',
+      executionRoleArn: 'arn:aws:iam::123456789012:role/exec',
+      networkMode: 'awsvpc',
+      cpu: '256',
+      memory: '512',
+      requiresCompatibilities: ['FARGATE'],
+      containerDefinitions: [
+        {
+          name: 'web',
+          image: `${REGISTRY}/shop:new5678`,
+          essential: true,
+          command: ['run', 'web'],
+          environment: [{ name: 'DJENV_SERVICE', value: 'web' }],
+        },
+        { name: 'log-router', image: 'public.ecr.aws/aws-observability/fluent-bit:2' },
+      ],
+      tags: [{ key: 'djenv:env', value: 'pr-42' }],
+    })
+  })
+
+  it('stops at a failed migration with its exit code: no service is updated, nothing recorded', async () => {
+    givenServices()
+    givenMigration(3)
+    const deps = testDeps()
+
+    const result = await deployImage(input(), deps)
+
+    expect(result).toMatchObject({ outcome: 'migration-failed', exitCode: 3, recorded: false })
+    expect(result.services.every((s) => s.state === 'not-updated')).toBe(true)
+    expect(mocks.ecs).not.toHaveReceivedCommand(UpdateServiceCommand)
+    expect(mocks.ssm).not.toHaveReceivedCommand(PutParameterCommand)
+    expect(deps.report.warnings).toEqual([
+      expect.stringContaining('exit code 3; no service was updated'),
+    ])
+    expect(renderDeployImage(result)).toMatch(/Migrations failed with exit code 3/)
+  })
+
+  it('refuses a tag that is not in ECR before changing anything', async () => {
+    givenServices()
+
+    const run = deployImage(input({ tag: 'nothere' }), testDeps())
+
+    await expect(run).rejects.toMatchObject({
+      djenvCode: 'IMAGE_MISSING',
+      oclif: { exit: 1 },
+      message: expect.stringContaining('shop:nothere'),
+    })
+    expect(mocks.ecr).toHaveReceivedCommandWith(DescribeImagesCommand, {
+      repositoryName: 'shop',
+      imageIds: [{ imageTag: 'nothere' }],
+    })
+    expect(mocks.ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand)
+    expect(mocks.ecs).not.toHaveReceivedCommand(RunTaskCommand)
+    expect(mocks.ecs).not.toHaveReceivedCommand(UpdateServiceCommand)
+  })
+
+  it('refuses `latest` offline, with exit 2', async () => {
+    await expect(deployImage(input({ tag: 'latest' }), testDeps())).rejects.toMatchObject({
+      djenvCode: 'USAGE',
+      oclif: { exit: 2 },
+    })
+    expect(mocks.sts.calls()).toHaveLength(0)
+  })
+
+  it('reports a circuit-breaker rollback as a failure, with the reason and stopped tasks', async () => {
+    givenServices((name, poll, td) => {
+      if (name !== 'web') return completes(name, poll, td)
+      return poll < 2
+        ? {
+            running: 0,
+            deployments: [
+              {
+                status: 'PRIMARY',
+                taskDefinition: td.next,
+                rolloutState: 'IN_PROGRESS',
+                failedTasks: 2,
+              },
+              { status: 'ACTIVE', taskDefinition: td.previous, rolloutState: 'COMPLETED' },
+            ],
+          }
+        : {
+            deployments: [
+              {
+                status: 'PRIMARY',
+                taskDefinition: td.previous,
+                rolloutState: 'IN_PROGRESS',
+                rolloutStateReason:
+                  'ECS deployment circuit breaker: rolling back to deploymentId ecs-svc/1.',
+              },
+              {
+                status: 'ACTIVE',
+                taskDefinition: td.next,
+                rolloutState: 'FAILED',
+                failedTasks: 3,
+                rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+              },
+            ],
+            events: ['(service web) rolling back to deployment ecs-svc/1.'],
+          }
+    })
+    givenMigration(0)
+    mocks.ecs
+      .on(ListTasksCommand)
+      .resolves({ taskArns: ['arn:aws:ecs:eu-west-1:123456789012:task/c/t9'] })
+    mocks.ecs
+      .on(DescribeTasksCommand, { tasks: ['arn:aws:ecs:eu-west-1:123456789012:task/c/t9'] })
+      .resolves({
+        tasks: [
+          {
+            taskArn: 'arn:aws:ecs:eu-west-1:123456789012:task/c/t9',
+            taskDefinitionArn: tds.arnOf('web', 6),
+            stoppedReason: 'Task failed ELB health checks in (target-group tg)',
+            stoppedAt: new Date('2026-11-20T10:04:00Z'),
+            containers: [{ name: 'web', exitCode: 137 }],
+          },
+        ],
+      })
+    const deps = testDeps()
+
+    const run = deployImage(input(), deps)
+
+    await expect(run).rejects.toMatchObject({
+      djenvCode: 'ROLLED_BACK',
+      oclif: { exit: 1 },
+      message: expect.stringMatching(
+        /web rolled back to shop-dev-pr-42-web:5: ECS deployment circuit breaker: tasks failed to start/,
+      ),
+    })
+    expect(deps.report.warnings).toContainEqual(
+      'web: task t9 stopped: Task failed ELB health checks in (target-group tg), exit code 137',
+    )
+    expect(params.get(`${f.ssmRoot}/state/images/web`)).toBe('old1234')
+    expect(mocks.ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 3) // no restore by djenv
+  })
+
+  it('gives up after --max-task-failures failed tasks in a row', async () => {
+    givenServices((name, poll, td) =>
+      name === 'worker'
+        ? {
+            running: 0,
+            deployments: [
+              {
+                status: 'PRIMARY',
+                taskDefinition: td.next,
+                rolloutState: 'IN_PROGRESS',
+                failedTasks: poll,
+              },
+              { status: 'ACTIVE', taskDefinition: td.previous, rolloutState: 'COMPLETED' },
+            ],
+          }
+        : completes(name, poll, td),
+    )
+    givenMigration(0)
+    mocks.ecs.on(ListTasksCommand).resolves({ taskArns: [] })
+    const deps = testDeps()
+
+    await expect(deployImage(input({ maxTaskFailures: 3 }), deps)).rejects.toMatchObject({
+      djenvCode: 'DEPLOY_FAILED',
+      message: expect.stringContaining(
+        'worker is failing: 3 task(s) of the new revision failed in a row',
+      ),
+    })
+    // Two 10-second polls until the third failure, not 15 minutes.
+    expect(deps.clock.slept.filter((ms) => ms === 10_000)).toHaveLength(2)
+  })
+
+  it('times out naming what never held, and leaves the new revisions without --rollback-on-timeout', async () => {
+    givenServices((name, poll, td) =>
+      name === 'web'
+        ? {
+            running: 0,
+            deployments: [
+              { status: 'PRIMARY', taskDefinition: td.next, rolloutState: 'IN_PROGRESS' },
+              { status: 'ACTIVE', taskDefinition: td.previous, rolloutState: 'COMPLETED' },
+            ],
+          }
+        : completes(name, poll, td),
+    )
+    givenMigration(0)
+    const deps = testDeps()
+
+    const run = deployImage(input({ timeoutMs: 5 * 60_000 }), deps)
+
+    await expect(run).rejects.toMatchObject({
+      djenvCode: 'DEPLOY_TIMEOUT',
+      oclif: { exit: 1 },
+      message: expect.stringMatching(
+        /within 5m: web still rolling out \(0\/1 running, rollout IN_PROGRESS\)/,
+      ),
+      hint: expect.stringContaining('--rollback-on-timeout'),
+    })
+    expect(mocks.ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 3)
+    expect(mocks.ecs).not.toHaveReceivedCommandWith(UpdateServiceCommand, {
+      taskDefinition: tds.arnOf('web', 5),
+    })
+    expect(deps.clock.slept.filter((ms) => ms === 10_000)).toHaveLength(30) // 5 minutes of polls
+    expect(mocks.ssm).not.toHaveReceivedCommand(PutParameterCommand)
+  })
+
+  it('times out and restores every previous revision with --rollback-on-timeout', async () => {
+    givenServices((name, poll, td) =>
+      name === 'web'
+        ? {
+            running: 0,
+            deployments: [
+              { status: 'PRIMARY', taskDefinition: td.next, rolloutState: 'IN_PROGRESS' },
+            ],
+          }
+        : completes(name, poll, td),
+    )
+    givenMigration(0)
+
+    const run = deployImage(input({ timeoutMs: 5 * 60_000, rollbackOnTimeout: true }), testDeps())
+
+    await expect(run).rejects.toMatchObject({
+      djenvCode: 'DEPLOY_TIMEOUT',
+      message: expect.stringContaining('Every service was put back on its previous revision'),
+    })
+    for (const svc of SERVICES) {
+      expect(mocks.ecs).toHaveReceivedCommandWith(UpdateServiceCommand, {
+        service: svc,
+        taskDefinition: tds.arnOf(svc, 5),
+      })
+    }
+    expect(mocks.ssm).not.toHaveReceivedCommand(PutParameterCommand)
+  })
+
+  it('with --skip-migrations and --no-wait updates the services and returns', async () => {
+    givenServices()
+
+    const result = await deployImage(input({ skipMigrations: true, wait: false }), testDeps())
+
+    expect(result).toMatchObject({ outcome: 'started', migration: null, recorded: false })
+    expect(mocks.ecs).not.toHaveReceivedCommand(RunTaskCommand)
+    expect(mocks.ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 3)
+    expect(mocks.ssm).not.toHaveReceivedCommand(PutParameterCommand)
+  })
+
+  it('does nothing when every service already runs the tag', async () => {
+    givenServices()
+    tds = taskDefinitions(mocks, f, 'new5678')
+
+    const result = await deployImage(input(), testDeps())
+
+    expect(result.outcome).toBe('unchanged')
+    expect(mocks.ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand)
+    expect(mocks.ecs).not.toHaveReceivedCommand(UpdateServiceCommand)
+    expect(params.get(`${f.ssmRoot}/state/images/web`)).toBe('new5678')
+  })
+
+  it('refuses while the app stack is being updated', async () => {
+    mocks.givenEnv(f, { appStatus: 'UPDATE_IN_PROGRESS' })
+
+    await expect(deployImage(input(), testDeps())).rejects.toMatchObject({
+      djenvCode: 'STACK_BUSY',
+    })
+    expect(mocks.ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand)
+  })
+
+  describe('in production', () => {
+    const prod = envFixture('prod')
+
+    beforeEach(() => {
+      mocks.givenEnv(prod)
+      tds = taskDefinitions(mocks, prod, 'old1234')
+      givenServices()
+      givenMigration(0)
+    })
+
+    it('needs --yes off a terminal, and changes nothing without it', async () => {
+      await expect(deployImage(input({ name: 'prod' }), testDeps())).rejects.toMatchObject({
+        djenvCode: 'INPUT_REQUIRED',
+        oclif: { exit: 2 },
+        hint: 'Pass --yes.',
+      })
+      expect(mocks.ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand)
+    })
+
+    it('shows what changes and asks on a terminal', async () => {
+      const ask = scriptedAsker({ 'Deploy new5678 to production env prod?': false })
+      const deps = testDeps({ ask, interactive: true })
+
+      await expect(deployImage(input({ name: 'prod' }), deps)).rejects.toMatchObject({
+        djenvCode: 'CANCELLED',
+      })
+      expect(deps.report.infos).toContain('  web      old1234 → new5678')
+      expect(mocks.ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand)
+    })
+
+    it('deploys with --yes', async () => {
+      const result = await deployImage(input({ name: 'prod', yes: true }), testDeps())
+
+      expect(result).toMatchObject({ env: 'prod', kind: 'prod', outcome: 'completed' })
+      expect(mocks.ecs).toHaveReceivedCommandWith(UpdateServiceCommand, {
+        cluster: 'shop-prod-app',
+        service: 'web',
+        taskDefinition: tds.arnOf('web', 6),
+      })
+    })
+  })
+})

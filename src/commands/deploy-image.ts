@@ -88,6 +88,8 @@ ${EXIT_CODES_HELP}
       const { renderDeployImage } = await import('../ui/render/deploy-image.js')
       this.log(renderDeployImage(result))
     }
+    const { deployImageSummary } = await import('../ui/render/step-summaries.js')
+    await this.stepSummary(deployImageSummary(result))
     return result
   }
 }

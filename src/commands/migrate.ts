@@ -60,6 +60,8 @@ ${EXIT_CODES_HELP}
       const { renderTaskRun } = await import('../ui/render/task-run.js')
       this.logToStderr(renderTaskRun(result))
     }
+    const { taskRunSummary } = await import('../ui/render/step-summaries.js')
+    await this.stepSummary(taskRunSummary(result, 'migrate'))
     return result
   }
 }

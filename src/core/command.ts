@@ -126,6 +126,10 @@ export abstract class DjenvCommand<T> extends Command {
       const { renderError } = await import('../ui/render/error.js')
       process.stderr.write(`${renderError(error, { verbose: this.argv.includes('--verbose') })}\n`)
     }
+    if (process.env.GITHUB_STEP_SUMMARY && this.id) {
+      const { failureSummary } = await import('../ui/render/step-summaries.js')
+      await this.stepSummary(failureSummary(this.id.replace(/:/g, ' '), error))
+    }
     error.skipOclifErrorHandling = true
     throw error
   }

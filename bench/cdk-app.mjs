@@ -25,7 +25,8 @@ const app = new App({
 })
 const base = placeholderBaseAttributes(config, { kind: 'adhoc' }, account)
 const tag = config.image.tag
-addAdhocBaseStack(app, { config, account })
+// BENCH_WITH_BASE=1 adds the base stack, as `djenv env create pr-42 --dry-run --with-base` does.
+if (process.env.BENCH_WITH_BASE === '1') addAdhocBaseStack(app, { config, account })
 addAdhocAppStack(app, {
   config,
   account,

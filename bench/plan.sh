@@ -9,6 +9,9 @@ out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 node bench/measure.mjs --runs "${RUNS:-7}" --label "djenv env create pr-42 --dry-run" -- \
   node bin/run.js env create pr-42 --dry-run --config examples/shop/djenv.yml
+node bench/measure.mjs --runs "${RUNS:-7}" --label "djenv env create pr-42 --dry-run --with-base" -- \
+  node bin/run.js env create pr-42 --dry-run --with-base --config examples/shop/djenv.yml
 cdk=(node_modules/.bin/cdk synth --app "node bench/cdk-app.mjs" --output "$out" --quiet --no-notices --no-version-reporting)
-node bench/measure.mjs --runs "${RUNS:-7}" --label "cdk synth (CDK CLI, same stacks, aws-cdk-lib defaults)" -- "${cdk[@]}"
-BENCH_CDK_VALIDATION=off node bench/measure.mjs --runs "${RUNS:-7}" --label "cdk synth (CDK CLI, same stacks, validation off)" -- "${cdk[@]}"
+node bench/measure.mjs --runs "${RUNS:-7}" --label "cdk synth (CDK CLI, the app stack, aws-cdk-lib defaults)" -- "${cdk[@]}"
+BENCH_WITH_BASE=1 node bench/measure.mjs --runs "${RUNS:-7}" --label "cdk synth (CDK CLI, base and app stacks, aws-cdk-lib defaults)" -- "${cdk[@]}"
+BENCH_CDK_VALIDATION=off node bench/measure.mjs --runs "${RUNS:-7}" --label "cdk synth (CDK CLI, the app stack, validation off)" -- "${cdk[@]}"

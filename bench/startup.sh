@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 npm run --silent build
-for args in "--help" "--version" "init --help"; do
+for args in "--help" "--version" "env create --help" "exec --help"; do
   # shellcheck disable=SC2086
   node bench/measure.mjs --runs "${RUNS:-15}" --label "djenv $args" -- node bin/run.js $args
 done

@@ -38,6 +38,11 @@ export interface EnvPlanInput {
   validate: boolean
   /** Image tag of every service, instead of `image.tag` from the configuration. */
   imageTag?: string
+  /**
+   * Also plan the shared ad hoc base (always done for production, whose base is the env's own).
+   * @default false
+   */
+  withBase?: boolean
 }
 
 export interface PlannedStack {
@@ -103,6 +108,8 @@ export async function envPlan(input: EnvPlanInput, deps: EnvPlanDeps): Promise<E
     productionEnvs: Object.keys(config.production),
   })
   const names = envNames(config, env)
+  // A shared ad hoc base is planned only on request: it is the same for every env.
+  const withBase = env.kind === 'prod' || input.withBase === true
   const ref: BaseRef = env.kind === 'prod' ? { kind: 'prod', name: env.name } : { kind: 'adhoc' }
   const account = config.account ?? PLACEHOLDER_ACCOUNT
   const images = imagePlan(config, input.imageTag)
@@ -127,7 +134,7 @@ export async function envPlan(input: EnvPlanInput, deps: EnvPlanDeps): Promise<E
         prodEnv: env.name,
       })
     } else {
-      addAdhocBaseStack(app, { config, account })
+      if (withBase) addAdhocBaseStack(app, { config, account })
       addAdhocAppStack(app, {
         config,
         account,
@@ -142,8 +149,14 @@ export async function envPlan(input: EnvPlanInput, deps: EnvPlanDeps): Promise<E
   }
 
   const outDir = input.out ? resolve(deps.cwd, input.out) : undefined
+  const planned = (
+    [
+      [names.baseStack, 'base'],
+      [names.appStack, 'app'],
+    ] as const
+  ).filter(([, role]) => role === 'app' || withBase)
   const synthesis = await deps.report.step(
-    `Synthesize ${names.appStack} and ${names.baseStack} offline`,
+    `Synthesize ${planned.map(([name]) => name).join(' and ')} offline`,
     () =>
       synthesizeOffline(build, {
         context: {
@@ -151,15 +164,12 @@ export async function envPlan(input: EnvPlanInput, deps: EnvPlanDeps): Promise<E
           ...availabilityZonesContext(account, config.region, zones),
         },
         validate: input.validate,
-        stacks: [names.baseStack, names.appStack],
+        stacks: planned.map(([name]) => name),
       }),
   )
-  const stacks = (
-    [
-      [names.baseStack, 'base'],
-      [names.appStack, 'app'],
-    ] as const
-  ).map(([name, role]) => summarize(name, role, synthesis.templates.get(name) ?? {}, outDir))
+  const stacks = planned.map(([name, role]) =>
+    summarize(name, role, synthesis.templates.get(name) ?? {}, outDir),
+  )
 
   return {
     env: env.name,

@@ -28,7 +28,7 @@ describe('djenv env create --dry-run', () => {
       url: 'https://pr-42.shop.example.com',
       validation: 'off',
       images: { tag: 'abc1234', source: 'flag' },
-      stacks: [{ name: 'shop-dev' }, { name: 'shop-dev-pr-42' }],
+      stacks: [{ name: 'shop-dev-pr-42', role: 'app' }],
     })
   })
 

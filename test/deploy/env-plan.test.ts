@@ -27,7 +27,7 @@ describe('envPlan for an ad hoc env of the example', () => {
     sts.onAnyCommand().rejects(new Error('no AWS call offline'))
     cfn.onAnyCommand().rejects(new Error('no AWS call offline'))
     plan = await envPlan(
-      { name: 'pr-42', validate: false, out: tree.path('out') },
+      { name: 'pr-42', validate: false, out: tree.path('out'), withBase: true },
       { cwd: example, report },
     )
   })
@@ -51,7 +51,7 @@ describe('envPlan for an ad hoc env of the example', () => {
       ['shop-dev', 'base'],
       ['shop-dev-pr-42', 'app'],
     ])
-    expect(report.steps).toEqual(['Synthesize shop-dev-pr-42 and shop-dev offline'])
+    expect(report.steps).toEqual(['Synthesize shop-dev and shop-dev-pr-42 offline'])
   })
 
   it('starts every service at 0 tasks with the ad hoc size', () => {
@@ -147,6 +147,20 @@ describe('envPlan for an ad hoc env of the example', () => {
     expect(text).toMatch(/Stack shop-dev-pr-42: \d+ resources, the env's own/)
     expect(text).toContain('  - PostgreSQL instance (its own database pr_42)')
     expect(text).toContain(`Templates written to ${tree.path('out')}`)
+  })
+})
+
+describe('envPlan without --with-base', () => {
+  it('plans only the ad hoc env, saying the shared base was left out', async () => {
+    const plan = await envPlan(
+      { name: 'pr-8', validate: false },
+      { cwd: example, report: recordingReporter() },
+    )
+
+    expect(plan.stacks.map((s) => [s.name, s.role])).toEqual([['shop-dev-pr-8', 'app']])
+    expect(renderEnvPlan(plan)).toContain(
+      'Base stack shop-dev: shared by every ad hoc env, not planned here (pass --with-base)',
+    )
   })
 })
 

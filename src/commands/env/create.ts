@@ -39,6 +39,11 @@ ${EXIT_CODES_HELP}`
       summary: 'With --dry-run: write each stack template to this directory.',
       dependsOn: ['dry-run'],
     }),
+    'with-base': Flags.boolean({
+      summary:
+        'With --dry-run: also plan the shared ad hoc base (production plans always include theirs).',
+      dependsOn: ['dry-run'],
+    }),
     validate: Flags.boolean({
       summary: 'With --dry-run: also check the templates against CloudFormation rules (about 2 s).',
       dependsOn: ['dry-run'],
@@ -71,6 +76,7 @@ ${EXIT_CODES_HELP}`
           out: flags.out,
           validate: flags.validate ?? false,
           imageTag: flags['image-tag'],
+          withBase: flags['with-base'] ?? false,
         },
         await this.deps(),
       )

@@ -37,6 +37,11 @@ export function renderEnvPlan(plan: EnvPlanResult): string {
       '',
       `Base stack ${base.name}: ${base.resourceCount} resources${plan.kind === 'adhoc' ? ', deployed once for every ad hoc env (`djenv base deploy`)' : ''}`,
     )
+  } else {
+    lines.push(
+      '',
+      `Base stack ${plan.project}-${plan.base}: shared by every ad hoc env, not planned here (pass --with-base)`,
+    )
   }
   lines.push('', ...renderCost(plan.cost))
   lines.push(

@@ -1,12 +1,18 @@
 import type { Deps } from '../core/command.js'
 import { DjenvError } from '../core/errors.js'
-import { parseEnvName, type EnvName } from '../config/names.js'
-import { envNames, type EnvNames } from '../config/naming.js'
+import { type EnvName } from '../config/names.js'
+import { type EnvNames } from '../config/naming.js'
 import { describeStack, listProjectStacks, type StackInfo } from '../aws/cloudformation.js'
 import { logGroupArn } from '../aws/logs.js'
 import { baseAttributesFromOutputs, type BaseAttributes } from '../infra/outputs.js'
 import { servicesOf } from './app-inputs.js'
-import { openProject, type Project, type ProjectInput } from './project.js'
+import {
+  openProject,
+  type Project,
+  type ProjectInput,
+  projectEnv,
+  requireAppStack,
+} from './project.js'
 import { resolveEnvName } from './resolve-env.js'
 
 /** An env whose app stack exists, with what its outputs say about it. */
@@ -44,19 +50,8 @@ export async function openAppEnv(
         .filter((e): e is string => Boolean(e)),
     deps,
   )
-  const env = parseEnvName(name, {
-    base: config.adhoc.base,
-    productionEnvs: Object.keys(config.production),
-  })
-  const names = envNames(config, env)
-  const stack = await describeStack(aws.cfn, names.appStack, region)
-  if (!stack) {
-    throw new DjenvError(
-      'ENV_NOT_FOUND',
-      `No environment ${env.name} in project ${config.project} (${region}): stack ${names.appStack} does not exist.`,
-      `Create it with \`djenv env create ${env.name}\`, or list envs with \`djenv env list\`.`,
-    )
-  }
+  const { env, names } = projectEnv(config, name)
+  const stack = await requireAppStack({ aws, region, config }, names)
   const services = (stack.outputs.ServiceNames ?? '').split(',').filter(Boolean)
   const logGroup = stack.outputs.LogGroupName || names.logGroup
   return {

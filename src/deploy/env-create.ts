@@ -3,8 +3,8 @@ import { randomBytes } from 'node:crypto'
 import type { Deps } from '../core/command.js'
 import { DjenvError } from '../core/errors.js'
 import { parseDuration } from '../config/duration.js'
-import { parseEnvName, type EnvKind } from '../config/names.js'
-import { envNames, type EnvNames } from '../config/naming.js'
+import { type EnvKind } from '../config/names.js'
+import { type EnvNames } from '../config/naming.js'
 import { describeStack, listProjectStacks, stackState } from '../aws/cloudformation.js'
 import { imageExists } from '../aws/ecr.js'
 import { describeServices, setDesiredCount } from '../aws/ecs.js'
@@ -32,7 +32,7 @@ import { deployStack } from './deploy-stack.js'
 import { statePaths } from './env-state.js'
 import { runToCompletion } from './one-off-task.js'
 import { allocatePriority, type PrioritySource } from './priority.js'
-import { openProject, type Project, type ProjectInput } from './project.js'
+import { openProject, type Project, type ProjectInput, projectEnv } from './project.js'
 import { checkStackUsable, requireBase } from './stack-checks.js'
 import { secretsForDeploy } from '../secrets/store.js'
 import { waitForServices } from './wait-services.js'
@@ -85,11 +85,7 @@ export async function envCreate(
   const started = deps.clock.now().getTime()
   const project = await openProject(input, deps)
   const { config, aws, region } = project
-  const env = parseEnvName(input.name, {
-    base: config.adhoc.base,
-    productionEnvs: Object.keys(config.production),
-  })
-  const names = envNames(config, env)
+  const { env, names } = projectEnv(config, input.name)
   const ttlMs = input.ttl === undefined ? undefined : parseTtl(input.ttl)
 
   const baseStack = await requireBase(aws.cfn, names, region)

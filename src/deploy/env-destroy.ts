@@ -1,6 +1,6 @@
 import type { Deps } from '../core/command.js'
-import { parseEnvName, type EnvKind } from '../config/names.js'
-import { envNames, type EnvNames } from '../config/naming.js'
+import { type EnvKind } from '../config/names.js'
+import { type EnvNames } from '../config/naming.js'
 import { describeStack, stackState } from '../aws/cloudformation.js'
 import { describeServices, setDesiredCount } from '../aws/ecs.js'
 import { deleteParameters, parametersByPath } from '../aws/ssm.js'
@@ -17,7 +17,7 @@ import { manageDatabase } from './database.js'
 import { destroyStack } from './deploy-stack.js'
 import { priorityClaim } from './env-state.js'
 import { hashedPriority } from './priority.js'
-import { openProject, type Project, type ProjectInput } from './project.js'
+import { openProject, type Project, type ProjectInput, projectEnv } from './project.js'
 import { checkStackUsable } from './stack-checks.js'
 import { storedSecrets } from '../secrets/store.js'
 
@@ -67,11 +67,7 @@ export async function envDestroy(
   const started = deps.clock.now().getTime()
   const project = await openProject(input, deps)
   const { config, aws, region } = project
-  const env = parseEnvName(input.name, {
-    base: config.adhoc.base,
-    productionEnvs: Object.keys(config.production),
-  })
-  const names = envNames(config, env)
+  const { env, names } = projectEnv(config, input.name)
 
   let stack = await describeStack(aws.cfn, names.appStack, region)
   await confirmDestroy(

@@ -1,6 +1,5 @@
 import type { Deps } from '../core/command.js'
-import { parseEnvName, type EnvKind } from '../config/names.js'
-import { envNames } from '../config/naming.js'
+import { type EnvKind } from '../config/names.js'
 import { describeStack, stackState } from '../aws/cloudformation.js'
 import {
   addAdhocAppStack,
@@ -13,7 +12,7 @@ import { currentCounts, existingPriority, resolveImages, zeroCounts } from './ap
 import { synthContext } from './deploy-stack.js'
 import { stripAnsi } from './io-host.js'
 import { hashedPriority } from './priority.js'
-import { openProject, type ProjectInput } from './project.js'
+import { openProject, type ProjectInput, projectEnv } from './project.js'
 import { requireBase } from './stack-checks.js'
 import { secretsForDeploy } from '../secrets/store.js'
 import { one, openToolkit, synthesize, toolkitError } from './toolkit.js'
@@ -51,11 +50,7 @@ export type EnvDiffDeps = Pick<Deps, 'cwd' | 'env' | 'report' | 'ask' | 'termina
 export async function envDiff(input: EnvDiffInput, deps: EnvDiffDeps): Promise<EnvDiffResult> {
   const project = await openProject(input, deps)
   const { config, aws, region, account } = project
-  const env = parseEnvName(input.name, {
-    base: config.adhoc.base,
-    productionEnvs: Object.keys(config.production),
-  })
-  const names = envNames(config, env)
+  const { env, names } = projectEnv(config, input.name)
   const base = baseAttributesFromOutputs(
     names.baseStack,
     (await requireBase(aws.cfn, names, region)).outputs,

@@ -5,8 +5,8 @@ import type { App } from 'aws-cdk-lib'
 
 import type { Deps } from '../core/command.js'
 import { loadConfig } from '../config/load.js'
-import { parseEnvName, type EnvKind } from '../config/names.js'
-import { envNames, TASK_NAMES, type BaseRef } from '../config/naming.js'
+import { type EnvKind } from '../config/names.js'
+import { TASK_NAMES, type BaseRef } from '../config/naming.js'
 import type { ConfigData, ServiceName } from '../config/schema.js'
 import {
   addAdhocAppStack,
@@ -22,6 +22,7 @@ import {
 import { runningShape, serviceSize, servicesOf, tasksOf } from './app-inputs.js'
 import { estimateEnvCost, type CostEstimate } from '../cost/estimate.js'
 import { hashedPriority } from './priority.js'
+import { projectEnv } from './project.js'
 import { synthesizeOffline } from './synth-offline.js'
 
 /** Account used offline when the configuration names none: synthesis needs a concrete one. */
@@ -103,11 +104,7 @@ export type EnvPlanDeps = Pick<Deps, 'cwd' | 'report'>
  */
 export async function envPlan(input: EnvPlanInput, deps: EnvPlanDeps): Promise<EnvPlanResult> {
   const { data: config } = await loadConfig({ cwd: deps.cwd, path: input.configPath })
-  const env = parseEnvName(input.name, {
-    base: config.adhoc.base,
-    productionEnvs: Object.keys(config.production),
-  })
-  const names = envNames(config, env)
+  const { env, names } = projectEnv(config, input.name)
   // A shared ad hoc base is planned only on request: it is the same for every env.
   const withBase = env.kind === 'prod' || input.withBase === true
   const ref: BaseRef = env.kind === 'prod' ? { kind: 'prod', name: env.name } : { kind: 'adhoc' }

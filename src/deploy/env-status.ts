@@ -1,10 +1,8 @@
 import type { Deps } from '../core/command.js'
-import { DjenvError } from '../core/errors.js'
-import { parseEnvName, type EnvKind } from '../config/names.js'
-import { envNames } from '../config/naming.js'
-import { describeStack, recentEvents, type StackEventInfo } from '../aws/cloudformation.js'
+import { type EnvKind } from '../config/names.js'
+import { recentEvents, type StackEventInfo } from '../aws/cloudformation.js'
 import { describeServices } from '../aws/ecs.js'
-import { openProject, type ProjectInput } from './project.js'
+import { openProject, type ProjectInput, projectEnv, requireAppStack } from './project.js'
 
 export interface EnvStatusResult {
   env: string
@@ -31,19 +29,8 @@ export async function envStatus(
   deps: EnvStatusDeps,
 ): Promise<EnvStatusResult> {
   const { config, aws, region } = await openProject(input, deps)
-  const env = parseEnvName(input.name, {
-    base: config.adhoc.base,
-    productionEnvs: Object.keys(config.production),
-  })
-  const names = envNames(config, env)
-  const stack = await describeStack(aws.cfn, names.appStack, region)
-  if (!stack) {
-    throw new DjenvError(
-      'ENV_NOT_FOUND',
-      `No environment ${env.name} in project ${config.project} (${region}): stack ${names.appStack} does not exist.`,
-      `Create it with \`djenv env create ${env.name}\`, or list envs with \`djenv env list\`.`,
-    )
-  }
+  const { env, names } = projectEnv(config, input.name)
+  const stack = await requireAppStack({ aws, region, config }, names)
   const serviceNames = (stack.outputs.ServiceNames ?? '').split(',').filter(Boolean)
   const cluster = stack.outputs.ClusterName ?? names.cluster
   const services = await describeServices(aws.ecs, cluster, serviceNames, region)

@@ -1,6 +1,10 @@
 import type { Deps } from '../core/command.js'
 import { loadConfig } from '../config/load.js'
+import { parseEnvName, type EnvName } from '../config/names.js'
+import { envNames, type EnvNames } from '../config/naming.js'
 import type { ConfigData } from '../config/schema.js'
+import { describeStack, type StackInfo } from '../aws/cloudformation.js'
+import { DjenvError } from '../core/errors.js'
 import { createAws, type Aws } from '../aws/clients.js'
 import { callerIdentity } from '../aws/identity.js'
 import { resolveAwsSettings } from '../aws/settings.js'
@@ -45,4 +49,27 @@ export async function openProject(
     region: settings.region,
     profile: settings.profile,
   }
+}
+
+/** An env of the project: its name checked against the configuration, and every name built from it. */
+export function projectEnv(config: ConfigData, name: string): { env: EnvName; names: EnvNames } {
+  const env = parseEnvName(name, {
+    base: config.adhoc.base,
+    productionEnvs: Object.keys(config.production),
+  })
+  return { env, names: envNames(config, env) }
+}
+
+/** The env's app stack; ENV_NOT_FOUND (saying how to create it) when there is none. */
+export async function requireAppStack(
+  project: Pick<Project, 'aws' | 'region' | 'config'>,
+  names: EnvNames,
+): Promise<StackInfo> {
+  const stack = await describeStack(project.aws.cfn, names.appStack, project.region)
+  if (stack) return stack
+  throw new DjenvError(
+    'ENV_NOT_FOUND',
+    `No environment ${names.env} in project ${project.config.project} (${project.region}): stack ${names.appStack} does not exist.`,
+    `Create it with \`djenv env create ${names.env}\`, or list envs with \`djenv env list\`.`,
+  )
 }

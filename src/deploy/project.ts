@@ -23,6 +23,8 @@ export interface ProjectInput {
   configPath?: string
   profile?: string
   region?: string
+  /** The env the command acts on, when named: checked offline, before any AWS call. */
+  name?: string
 }
 
 /**
@@ -34,6 +36,7 @@ export async function openProject(
   deps: Pick<Deps, 'cwd' | 'env'>,
 ): Promise<Project> {
   const loaded = await loadConfig({ cwd: deps.cwd, path: input.configPath })
+  if (input.name !== undefined) projectEnv(loaded.data, input.name)
   const settings = resolveAwsSettings({
     flags: { profile: input.profile, region: input.region },
     config: loaded.data,

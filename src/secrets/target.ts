@@ -39,7 +39,9 @@ export async function openSecretTarget(
   input: SecretTargetInput,
   deps: Pick<Deps, 'cwd' | 'env'>,
 ): Promise<SecretTarget> {
-  const project = await openProject(input, deps)
+  // `name` of a secret input is the secret's: the env to check offline is `env`.
+  const { configPath, profile, region } = input
+  const project = await openProject({ configPath, profile, region, name: input.env }, deps)
   const { config } = project
   const env = parseEnvName(input.env, {
     base: config.adhoc.base,

@@ -84,7 +84,9 @@ describe('envList', () => {
     expect(text.split('\n')[0]).toMatch(
       /^ENV\s+TYPE\s+BASE\s+STATUS\s+URL\s+IMAGE\s+AGE\s+DEPLOYED\s+EXPIRES\s+COST\/MONTH$/,
     )
-    expect(text).toMatch(/pr-42\s+adhoc\s+dev\s+CREATE_COMPLETE\s+-\s+-\s+2d\s+2d ago\s+in 5d\s+\$8\.10 \+ \$65\.96 base/)
+    expect(text).toMatch(
+      /pr-42\s+adhoc\s+dev\s+CREATE_COMPLETE\s+-\s+-\s+2d\s+2d ago\s+in 5d\s+\$8\.10 \+ \$65\.96 base/,
+    )
   })
 })
 
@@ -172,6 +174,14 @@ describe('envStatus', () => {
       oclif: { exit: 1 },
       hint: expect.stringContaining('djenv env create pr-9'),
     })
+  })
+
+  it('refuses an invalid env name before any AWS call (exit 2)', async () => {
+    await expect(envStatus({ name: 'PR_42' }, deps)).rejects.toMatchObject({
+      djenvCode: 'NAME_INVALID',
+      oclif: { exit: 2 },
+    })
+    expect(aws.sts.calls()).toHaveLength(0)
   })
 
   it('refuses credentials for another account than djenv.yml names, before reading anything', async () => {

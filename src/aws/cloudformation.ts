@@ -105,6 +105,11 @@ export async function listProjectStacks(
   return stacks.sort((a, b) => a.name.localeCompare(b.name))
 }
 
+/** The app stacks (one per env) on `base`, among a project's stacks. */
+export function envStacksOn(stacks: readonly StackInfo[], base: string): StackInfo[] {
+  return stacks.filter((s) => s.tags['djenv:base'] === base && s.tags['djenv:env'] !== undefined)
+}
+
 /** A stack event, newest first. */
 export interface StackEventInfo {
   time: string

@@ -417,3 +417,8 @@ export type ConfigData = z.output<typeof configSchema>
 export type ConfigInput = z.input<typeof configSchema>
 export type ProductionConfig = ConfigData['production'][string]
 export type ServiceName = 'web' | 'worker' | 'beat'
+
+/** The services the configuration defines, in deploy order: web always, worker and beat if set. */
+export function configuredServices(config: Pick<ConfigData, 'services'>): ServiceName[] {
+  return (['web', 'worker', 'beat'] as const).filter((name) => config.services[name] !== undefined)
+}

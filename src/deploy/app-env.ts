@@ -1,3 +1,4 @@
+import { configuredServices } from '../config/schema.js'
 import type { Deps } from '../core/command.js'
 import { DjenvError } from '../core/errors.js'
 import { type EnvName } from '../config/names.js'
@@ -5,7 +6,7 @@ import { type EnvNames } from '../config/naming.js'
 import { describeStack, listProjectStacks, type StackInfo } from '../aws/cloudformation.js'
 import { logGroupArn } from '../aws/logs.js'
 import { baseAttributesFromOutputs, type BaseAttributes } from '../infra/outputs.js'
-import { servicesOf } from './app-inputs.js'
+
 import {
   openProject,
   type Project,
@@ -60,7 +61,7 @@ export async function openAppEnv(
     names,
     stack,
     cluster: stack.outputs.ClusterName || names.cluster,
-    services: services.length ? services : servicesOf(config),
+    services: services.length ? services : configuredServices(config),
     logGroup,
     logGroupArn: logGroupArn(region, project.account, logGroup),
   }

@@ -1,7 +1,7 @@
 import { DjenvError } from '../core/errors.js'
 import type { EnvKind } from '../config/names.js'
 import { TASK_NAMES, type EnvNames, type TaskName } from '../config/naming.js'
-import type { ConfigData, ServiceName } from '../config/schema.js'
+import { configuredServices, type ConfigData, type ServiceName } from '../config/schema.js'
 import type { StackInfo } from '../aws/cloudformation.js'
 import { describeServices, serviceImages } from '../aws/ecs.js'
 import { parameterValue } from '../aws/ssm.js'
@@ -11,17 +11,13 @@ import type { Project } from './project.js'
 
 /** What an app stack is synthesized from besides the configuration: resolved before synthesis. */
 
-export function servicesOf(config: ConfigData): ServiceName[] {
-  return (['web', 'worker', 'beat'] as const).filter((s) => config.services[s] !== undefined)
-}
-
 export function tasksOf(config: ConfigData): TaskName[] {
-  const services: readonly string[] = servicesOf(config)
+  const services: readonly string[] = configuredServices(config)
   return TASK_NAMES.filter((t) => t === 'migrate' || services.includes(t))
 }
 
 export function zeroCounts(config: ConfigData): Partial<Record<ServiceName, number>> {
-  return Object.fromEntries(servicesOf(config).map((s) => [s, 0]))
+  return Object.fromEntries(configuredServices(config).map((s) => [s, 0]))
 }
 
 /** What runs now, so an update never scales a service: autoscaled prod services are left out. */
@@ -33,7 +29,7 @@ export async function currentCounts(
   const services = await describeServices(
     project.aws.ecs,
     names.cluster,
-    servicesOf(project.config),
+    configuredServices(project.config),
     project.region,
   )
   const counts: Partial<Record<ServiceName, number>> = {}
@@ -65,7 +61,7 @@ export async function resolveImages(
   const tasks = tasksOf(config)
   if (flag) return Object.fromEntries(tasks.map((t) => [t, flag]))
   if (existing) {
-    const live = await serviceImages(aws.ecs, names.cluster, servicesOf(config), region)
+    const live = await serviceImages(aws.ecs, names.cluster, configuredServices(config), region)
     const state = statePaths(names)
     const images: Record<string, string> = {}
     for (const task of tasks) {
@@ -92,7 +88,7 @@ export function configuredCounts(
   env: string,
 ): Record<string, number> {
   const counts: Record<string, number> = {}
-  for (const svc of servicesOf(config)) {
+  for (const svc of configuredServices(config)) {
     if (svc === 'beat') counts[svc] = 1
     else if (kind === 'prod') counts[svc] = config.production[env]?.[svc]?.min ?? 2
     else counts[svc] = config.services[svc]?.desiredCount ?? 1
@@ -127,7 +123,7 @@ export function runningShape(config: ConfigData, kind: EnvKind, env: string): En
   return {
     kind,
     prodEnv: kind === 'prod' ? env : undefined,
-    services: servicesOf(config).map((name) => ({
+    services: configuredServices(config).map((name) => ({
       name,
       tasks: counts[name] ?? 0,
       ...serviceSize(config, kind, env, name),

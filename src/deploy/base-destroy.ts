@@ -1,7 +1,7 @@
 import type { Deps } from '../core/command.js'
 import { DjenvError } from '../core/errors.js'
 import { baseNames } from '../config/naming.js'
-import { describeStack, listProjectStacks } from '../aws/cloudformation.js'
+import { describeStack, envStacksOn, listProjectStacks } from '../aws/cloudformation.js'
 import { deletePrefix } from '../aws/s3.js'
 import { addAdhocBaseStack, addProdBaseStack } from '../infra/index.js'
 import { baseRef, type BaseInput } from './base-deploy.js'
@@ -41,10 +41,7 @@ export async function baseDestroy(
   const ref = baseRef(config, input)
   const names = baseNames(config, ref)
 
-  const stacks = await listProjectStacks(aws.cfn, config.project, region)
-  const envs = stacks.filter(
-    (s) => s.tags['djenv:base'] === names.base && s.tags['djenv:env'] !== undefined,
-  )
+  const envs = envStacksOn(await listProjectStacks(aws.cfn, config.project, region), names.base)
   if (envs.length > 0) {
     throw new DjenvError(
       'ENVS_REMAIN',

@@ -1,7 +1,7 @@
 import type { App } from 'aws-cdk-lib'
 
 import type { Deps } from '../core/command.js'
-import { availabilityZonesContext, DJENV_FEATURE_FLAGS } from '../infra/index.js'
+import { djenvContext } from '../infra/index.js'
 import type { Decisions } from './io-host.js'
 import type { Project } from './project.js'
 import { deployOptions, one, openToolkit, synthesize, toolkitError } from './toolkit.js'
@@ -35,7 +35,7 @@ export async function deployStack(
     })
     try {
       const asm = await synthesize(h, o.build, {
-        context: synthContext(project),
+        context: djenvContext(project.config, project.account),
         validate: false,
         lookups: false,
       })
@@ -73,7 +73,7 @@ export async function destroyStack(
     })
     try {
       const source = await synthesize(h, o.build, {
-        context: synthContext(project),
+        context: djenvContext(project.config, project.account),
         validate: false,
         lookups: false,
       })
@@ -99,15 +99,4 @@ export async function destroyStack(
 function polling(env: NodeJS.ProcessEnv): { stackEventPollingInterval?: number } {
   const ms = Number(env.DJENV_STACK_POLL_MS)
   return Number.isInteger(ms) && ms > 0 ? { stackEventPollingInterval: ms } : {}
-}
-
-/** Context every djenv App gets: feature flags and the configured zones of the account. */
-export function synthContext(
-  project: Pick<Project, 'account' | 'region' | 'config'>,
-): Record<string, unknown> {
-  const zones = project.config.availabilityZones ?? [`${project.region}a`, `${project.region}b`]
-  return {
-    ...DJENV_FEATURE_FLAGS,
-    ...availabilityZonesContext(project.account, project.region, zones),
-  }
 }

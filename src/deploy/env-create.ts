@@ -1,3 +1,4 @@
+import { configuredServices } from '../config/schema.js'
 import { randomBytes } from 'node:crypto'
 
 import type { Deps } from '../core/command.js'
@@ -5,17 +6,16 @@ import { DjenvError } from '../core/errors.js'
 import { parseDuration } from '../config/duration.js'
 import { type EnvKind } from '../config/names.js'
 import { type EnvNames } from '../config/naming.js'
-import { describeStack, listProjectStacks, stackState } from '../aws/cloudformation.js'
+import { describeStack, envStacksOn, listProjectStacks, stackState } from '../aws/cloudformation.js'
 import { imageExists } from '../aws/ecr.js'
 import { describeServices, setDesiredCount } from '../aws/ecs.js'
 import { parameterValue, putSecretIfAbsent, putString } from '../aws/ssm.js'
 import {
-  addAdhocAppStack,
-  addProdAppStack,
-  baseAttributesFromOutputs,
-  PROD_LISTENER_PRIORITY,
+  addEnvAppStack,
   type BaseAttributes,
+  baseAttributesFromOutputs,
   type ImageTags,
+  PROD_LISTENER_PRIORITY,
 } from '../infra/index.js'
 import {
   configuredCounts,
@@ -23,7 +23,6 @@ import {
   currentCounts,
   existingPriority,
   resolveImages,
-  servicesOf,
   zeroCounts,
 } from './app-inputs.js'
 import { estimateEnvCost, type CostEstimate } from '../cost/estimate.js'
@@ -164,31 +163,20 @@ export async function envCreate(
         ask: deps.ask,
       },
       build: (app) =>
-        env.kind === 'prod'
-          ? addProdAppStack(app, {
-              config,
-              account: project.account,
-              base,
-              imageTags,
-              desiredCounts: counts,
-              secrets,
-              prodEnv: env.name,
-            })
-          : addAdhocAppStack(app, {
-              config,
-              account: project.account,
-              base,
-              imageTags,
-              desiredCounts: counts,
-              secrets,
-              env: env.name,
-              listenerPriority: priority.priority,
-            }),
+        addEnvAppStack(app, env, {
+          config,
+          account: project.account,
+          base,
+          imageTags,
+          desiredCounts: counts,
+          secrets,
+          listenerPriority: priority.priority,
+        }),
     },
     deps,
   )
 
-  let services = await describeServices(aws.ecs, names.cluster, servicesOf(config), region)
+  let services = await describeServices(aws.ecs, names.cluster, configuredServices(config), region)
   if (isNew) {
     await migrate(project, names, base, deps)
     const wanted = configuredCounts(config, env.kind, env.name)
@@ -214,8 +202,9 @@ export async function envCreate(
   for (const [task, tag] of Object.entries(images))
     await putString(aws.ssm, state.image(task), tag, region)
 
-  const onBase = (await listProjectStacks(aws.cfn, config.project, region)).filter(
-    (s) => s.tags['djenv:base'] === names.base && s.tags['djenv:env'] !== undefined,
+  const onBase = envStacksOn(
+    await listProjectStacks(aws.cfn, config.project, region),
+    names.base,
   ).length
   return {
     env: env.name,

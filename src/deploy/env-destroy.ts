@@ -1,3 +1,4 @@
+import { configuredServices } from '../config/schema.js'
 import type { Deps } from '../core/command.js'
 import { type EnvKind } from '../config/names.js'
 import { type EnvNames } from '../config/naming.js'
@@ -5,13 +6,12 @@ import { describeStack, stackState } from '../aws/cloudformation.js'
 import { describeServices, setDesiredCount } from '../aws/ecs.js'
 import { deleteParameters, parametersByPath } from '../aws/ssm.js'
 import {
-  addAdhocAppStack,
-  addProdAppStack,
+  addEnvAppStack,
   baseAttributesFromOutputs,
   placeholderBaseAttributes,
   PROD_LISTENER_PRIORITY,
 } from '../infra/index.js'
-import { servicesOf, tasksOf, zeroCounts } from './app-inputs.js'
+import { tasksOf, zeroCounts } from './app-inputs.js'
 import { confirmDestroy } from './confirm.js'
 import { manageDatabase } from './database.js'
 import { destroyStack } from './deploy-stack.js'
@@ -96,7 +96,7 @@ export async function envDestroy(
       for (const svc of await describeServices(
         aws.ecs,
         names.cluster,
-        servicesOf(config),
+        configuredServices(config),
         region,
       )) {
         if (svc.state === 'active' && svc.desired > 0) {
@@ -179,31 +179,14 @@ function destroyBuild(project: Project, kind: EnvKind, names: EnvNames) {
   const { config, account } = project
   const imageTags = Object.fromEntries(tasksOf(config).map((t) => [t, 'destroy']))
   const desiredCounts = zeroCounts(config)
+  const ref = kind === 'prod' ? ({ kind, name: names.env } as const) : ({ kind } as const)
+  const base = placeholderBaseAttributes(config, ref, account)
+  const listenerPriority = kind === 'prod' ? PROD_LISTENER_PRIORITY : hashedPriority(names.env)
   return (app: Parameters<Parameters<typeof destroyStack>[1]['build']>[0]) => {
-    if (kind === 'prod') {
-      const base = placeholderBaseAttributes(config, { kind: 'prod', name: names.env }, account)
-      addProdAppStack(app, {
-        config,
-        account,
-        base,
-        imageTags,
-        desiredCounts,
-        secrets: [],
-        prodEnv: names.env,
-      })
-    } else {
-      const base = placeholderBaseAttributes(config, { kind: 'adhoc' }, account)
-      const listenerPriority = kind === 'adhoc' ? hashedPriority(names.env) : PROD_LISTENER_PRIORITY
-      addAdhocAppStack(app, {
-        config,
-        account,
-        base,
-        imageTags,
-        desiredCounts,
-        secrets: [],
-        env: names.env,
-        listenerPriority,
-      })
-    }
+    addEnvAppStack(
+      app,
+      { name: names.env, kind },
+      { config, account, base, imageTags, desiredCounts, secrets: [], listenerPriority },
+    )
   }
 }

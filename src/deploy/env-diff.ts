@@ -2,14 +2,13 @@ import type { Deps } from '../core/command.js'
 import { type EnvKind } from '../config/names.js'
 import { describeStack, stackState } from '../aws/cloudformation.js'
 import {
-  addAdhocAppStack,
-  addProdAppStack,
+  addEnvAppStack,
   baseAttributesFromOutputs,
-  PROD_LISTENER_PRIORITY,
+  djenvContext,
   type ImageTags,
+  PROD_LISTENER_PRIORITY,
 } from '../infra/index.js'
 import { currentCounts, existingPriority, resolveImages, zeroCounts } from './app-inputs.js'
-import { synthContext } from './deploy-stack.js'
 import { stripAnsi } from './io-host.js'
 import { hashedPriority } from './priority.js'
 import { openProject, type ProjectInput, projectEnv } from './project.js'
@@ -91,27 +90,16 @@ export async function envDiff(input: EnvDiffInput, deps: EnvDiffDeps): Promise<E
       const asm = await synthesize(
         h,
         (app) =>
-          env.kind === 'prod'
-            ? addProdAppStack(app, {
-                config,
-                account,
-                base,
-                imageTags,
-                desiredCounts,
-                secrets,
-                prodEnv: env.name,
-              })
-            : addAdhocAppStack(app, {
-                config,
-                account,
-                base,
-                imageTags,
-                desiredCounts,
-                secrets,
-                env: env.name,
-                listenerPriority,
-              }),
-        { context: synthContext(project), validate: false, lookups: false },
+          addEnvAppStack(app, env, {
+            config,
+            account,
+            base,
+            imageTags,
+            desiredCounts,
+            secrets,
+            listenerPriority,
+          }),
+        { context: djenvContext(config, account), validate: false, lookups: false },
       )
       try {
         const diffs = await h.toolkit.diff(asm, {

@@ -1,3 +1,4 @@
+import { configuredServices } from '../config/schema.js'
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 
@@ -9,17 +10,15 @@ import { type EnvKind } from '../config/names.js'
 import { TASK_NAMES, type BaseRef } from '../config/naming.js'
 import type { ConfigData, ServiceName } from '../config/schema.js'
 import {
-  addAdhocAppStack,
   addAdhocBaseStack,
-  addProdAppStack,
+  addEnvAppStack,
   addProdBaseStack,
-  availabilityZonesContext,
-  DJENV_FEATURE_FLAGS,
+  djenvContext,
+  type ImageTags,
   placeholderBaseAttributes,
   PROD_LISTENER_PRIORITY,
-  type ImageTags,
 } from '../infra/index.js'
-import { runningShape, serviceSize, servicesOf, tasksOf } from './app-inputs.js'
+import { runningShape, serviceSize, tasksOf, zeroCounts } from './app-inputs.js'
 import { estimateEnvCost, type CostEstimate } from '../cost/estimate.js'
 import { hashedPriority } from './priority.js'
 import { projectEnv } from './project.js'
@@ -111,38 +110,24 @@ export async function envPlan(input: EnvPlanInput, deps: EnvPlanDeps): Promise<E
   const account = config.account ?? PLACEHOLDER_ACCOUNT
   const images = imagePlan(config, input.imageTag)
   const imageTags = Object.fromEntries(tasksOf(config).map((t) => [t, images.tag])) as ImageTags
-  const desiredCounts = Object.fromEntries(servicesOf(config).map((s) => [s, 0]))
+  const desiredCounts = zeroCounts(config)
   const priority = env.kind === 'prod' ? PROD_LISTENER_PRIORITY : hashedPriority(env.name)
   const base = placeholderBaseAttributes(config, ref, account)
-  const zones = config.availabilityZones ?? [`${config.region}a`, `${config.region}b`]
   // Offline, the secrets the configuration declares stand for what SSM will hold.
   const secrets = config.secrets.names.map((name) => ({ name, from: 'env' as const }))
 
   const build = (app: App) => {
-    if (env.kind === 'prod') {
-      addProdBaseStack(app, { config, account, prodEnv: env.name })
-      addProdAppStack(app, {
-        config,
-        account,
-        base,
-        imageTags,
-        desiredCounts,
-        secrets,
-        prodEnv: env.name,
-      })
-    } else {
-      if (withBase) addAdhocBaseStack(app, { config, account })
-      addAdhocAppStack(app, {
-        config,
-        account,
-        base,
-        imageTags,
-        desiredCounts,
-        secrets,
-        env: env.name,
-        listenerPriority: priority,
-      })
-    }
+    if (env.kind === 'prod') addProdBaseStack(app, { config, account, prodEnv: env.name })
+    else if (withBase) addAdhocBaseStack(app, { config, account })
+    addEnvAppStack(app, env, {
+      config,
+      account,
+      base,
+      imageTags,
+      desiredCounts,
+      secrets,
+      listenerPriority: priority,
+    })
   }
 
   const outDir = input.out ? resolve(deps.cwd, input.out) : undefined
@@ -156,10 +141,7 @@ export async function envPlan(input: EnvPlanInput, deps: EnvPlanDeps): Promise<E
     `Synthesize ${planned.map(([name]) => name).join(' and ')} offline`,
     () =>
       synthesizeOffline(build, {
-        context: {
-          ...DJENV_FEATURE_FLAGS,
-          ...availabilityZonesContext(account, config.region, zones),
-        },
+        context: djenvContext(config, account),
         validate: input.validate,
         stacks: planned.map(([name]) => name),
       }),
@@ -182,7 +164,7 @@ export async function envPlan(input: EnvPlanInput, deps: EnvPlanDeps): Promise<E
     validationWarnings: synthesis.warnings,
     listenerPriority: { value: priority, source: env.kind === 'prod' ? 'fixed' : 'name-hash' },
     images,
-    services: servicesOf(config).map((name) => ({
+    services: configuredServices(config).map((name) => ({
       name,
       desiredCount: 0,
       ...serviceSize(config, env.kind, env.name, name),

@@ -50,3 +50,12 @@ export function availabilityZonesContext(
 ): Record<string, string[]> {
   return { [availabilityZonesContextKey(account, region)]: [...zones] }
 }
+
+/** Context every djenv App gets: the feature flags and the configured zones of the account. */
+export function djenvContext(
+  config: { region: string; availabilityZones?: readonly string[] },
+  account: string,
+): Record<string, unknown> {
+  const zones = config.availabilityZones ?? [`${config.region}a`, `${config.region}b`]
+  return { ...DJENV_FEATURE_FLAGS, ...availabilityZonesContext(account, config.region, zones) }
+}

@@ -1,6 +1,7 @@
 import type { App } from 'aws-cdk-lib'
 
 import type { SecretRef } from '../config/environment.js'
+import type { EnvKind } from '../config/names.js'
 import type { ConfigData } from '../config/schema.js'
 import { AppStack } from './app-stack.js'
 import { BaseStack } from './base-stack.js'
@@ -84,6 +85,20 @@ export function addProdAppStack(app: App, props: ProdAppStackProps): AppStack {
   return acknowledged(new AppStack(app, resolveProdAppSettings(props)))
 }
 
+/**
+ * The app stack of an env, ad hoc or production: the one switch every workflow shares.
+ * `listenerPriority` is the ad hoc env's claimed block; a production app's is fixed.
+ */
+export function addEnvAppStack(
+  app: App,
+  env: { name: string; kind: EnvKind },
+  props: AppStackProps & { listenerPriority: number },
+): AppStack {
+  return env.kind === 'prod'
+    ? addProdAppStack(app, { ...props, prodEnv: env.name })
+    : addAdhocAppStack(app, { ...props, env: env.name })
+}
+
 function acknowledged<T extends BaseStack | AppStack>(stack: T): T {
   stack.acknowledgements.apply()
   return stack
@@ -95,6 +110,7 @@ export {
   DJENV_FEATURE_FLAGS,
   availabilityZonesContext,
   availabilityZonesContextKey,
+  djenvContext,
 } from './flags.js'
 export {
   APP_OUTPUTS,

@@ -18,6 +18,7 @@ import {
   type TaskName,
 } from '../config/naming.js'
 import {
+  configuredServices,
   FARGATE_SIZES,
   type ConfigData,
   type ProductionConfig,
@@ -430,10 +431,6 @@ function databaseSettings(db: ProductionConfig['database'], ref: BaseRef): Datab
     deletionProtection: prod,
     cloudwatchLogsExports: prod ? ['postgresql', 'upgrade'] : [],
   }
-}
-
-function configuredServices(config: ConfigData): ServiceName[] {
-  return (['web', 'worker', 'beat'] as const).filter((name) => config.services[name] !== undefined)
 }
 
 function imageTags(config: ConfigData, tags: ImageTags): ImageTags {

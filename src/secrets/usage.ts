@@ -1,11 +1,12 @@
+import { configuredServices } from '../config/schema.js'
 import type { EnvNames } from '../config/naming.js'
 import type { Aws } from '../aws/clients.js'
-import { listProjectStacks } from '../aws/cloudformation.js'
+import { envStacksOn, listProjectStacks } from '../aws/cloudformation.js'
 import { describeServices } from '../aws/ecs.js'
 import { mapAwsError } from '../aws/errors.js'
 import { envNames } from '../config/naming.js'
 import type { ConfigData } from '../config/schema.js'
-import { servicesOf } from '../deploy/app-inputs.js'
+
 import type { SecretTarget } from './target.js'
 
 /** Whether one running service of an env reads a secret's parameter, and what djenv did. */
@@ -26,13 +27,8 @@ export async function affectedEnvs(target: SecretTarget): Promise<EnvNames[]> {
   const { project, names, from } = target
   if (from === 'env') return [names]
   const stacks = await listProjectStacks(project.aws.cfn, project.config.project, project.region)
-  return stacks
-    .filter(
-      (s) =>
-        s.tags['djenv:base'] === names.base &&
-        s.tags['djenv:kind'] === 'adhoc' &&
-        s.tags['djenv:env'] !== undefined,
-    )
+  return envStacksOn(stacks, names.base)
+    .filter((s) => s.tags['djenv:kind'] === 'adhoc')
     .map((s) => envNames(project.config, { name: s.tags['djenv:env'] as string, kind: 'adhoc' }))
 }
 
@@ -50,7 +46,12 @@ export async function secretUses(
 ): Promise<SecretServiceUse[]> {
   const uses: SecretServiceUse[] = []
   for (const names of envs) {
-    for (const svc of await describeServices(aws.ecs, names.cluster, servicesOf(config), region)) {
+    for (const svc of await describeServices(
+      aws.ecs,
+      names.cluster,
+      configuredServices(config),
+      region,
+    )) {
       if (svc.state !== 'active' || !svc.taskDefinition) continue
       const out = await aws.ecs
         .describeTaskDefinition({ taskDefinition: svc.taskDefinition })

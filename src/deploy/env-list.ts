@@ -64,7 +64,7 @@ export async function envList(input: ProjectInput, deps: EnvListDeps): Promise<E
   }
 
   // The label depends on the region only: the same for every row.
-  let costLabel = estimateEnvCost(config, { kind: 'adhoc', services: [] }, null).label
+  const costLabel = estimateEnvCost(config, { kind: 'adhoc', services: [] }, null).label
   const envs = apps.map((s): EnvRow => {
     const kind = (s.tags['djenv:kind'] === 'prod' ? 'prod' : 'adhoc') as EnvKind
     const base = s.tags['djenv:base'] ?? ''
@@ -75,7 +75,6 @@ export async function envList(input: ProjectInput, deps: EnvListDeps): Promise<E
     const ttl = parseDuration(recorded.get('state/ttl') ?? config.adhoc.ttl)
     const sharedBy = apps.filter((a) => a.tags['djenv:base'] === base).length
     const cost = estimateEnvCost(config, runningShape(config, kind, env), sharedBy)
-    costLabel = cost.label
     return {
       env,
       kind,

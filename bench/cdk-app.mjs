@@ -8,9 +8,11 @@ import { hashedPriority } from '../dist/deploy/priority.js'
 import {
   addAdhocAppStack,
   addAdhocBaseStack,
+  addCdnCertificateStack,
   availabilityZonesContext,
   DJENV_FEATURE_FLAGS,
   placeholderBaseAttributes,
+  placeholderCdnCertificateArn,
 } from '../dist/infra/index.js'
 
 const { data: config } = await loadConfig({
@@ -25,8 +27,14 @@ const app = new App({
 })
 const base = placeholderBaseAttributes(config, { kind: 'adhoc' }, account)
 const tag = config.image.tag
-// BENCH_WITH_BASE=1 adds the base stack, as `djenv env create pr-42 --dry-run --with-base` does.
-if (process.env.BENCH_WITH_BASE === '1') addAdhocBaseStack(app, { config, account })
+// BENCH_WITH_BASE=1 adds the base stack and its CDN certificate stack, as
+// `djenv env create pr-42 --dry-run --with-base` does.
+if (process.env.BENCH_WITH_BASE === '1') {
+  const ref = { kind: 'adhoc' }
+  const certificate = addCdnCertificateStack(app, { config, account, ref })
+  const cdnCertificateArn = certificate && placeholderCdnCertificateArn(config, ref, account)
+  addAdhocBaseStack(app, { config, account, cdnCertificateArn })
+}
 addAdhocAppStack(app, {
   config,
   account,

@@ -5,19 +5,21 @@ import { awsFlags, configFlags, yesFlag } from '../core/flags.js'
 import type { DeployImageResult } from '../deploy/deploy-image.js'
 
 export default class DeployImage extends DjenvCommand<DeployImageResult> {
-  static override summary = 'Deploy an image tag: migrate, roll the services, wait honestly.'
-  static override description = `Checks TAG exists in the image repository, registers new revisions of the env's task definitions (web, worker, beat, migrate) that differ only in the image, runs migrations with it (streaming their logs), then updates the services and waits until each one's primary deployment runs the new revision with its rollout COMPLETED. Nothing goes through CloudFormation, so no stack is left locked.
+  static override summary =
+    'Deploy an image tag: migrate, collect static files, roll the services, wait honestly.'
+  static override description = `Checks TAG exists in the image repository, registers new revisions of the env's task definitions (web, worker, beat, migrate) that differ only in the image, runs migrations with it, then collectstatic (static.collectstatic, with the CDN on) as a one-off task of the same new migrate revision (streaming both logs), then updates the services and waits until each one's primary deployment runs the new revision with its rollout COMPLETED. Nothing goes through CloudFormation, so no stack is left locked.
 
-A failed migration stops the deploy before any service is touched, and djenv exits with the migration's exit code. A circuit-breaker rollback, --max-task-failures failed tasks in a row, or --timeout end it with exit 1 and the reason (stopped-task reasons and service events on stderr); --rollback-on-timeout then puts every service back on its previous revision. The tag is recorded on the env only when every service completed, so later infrastructure updates keep it.
+A failed migration or collectstatic stops the deploy before any service is touched (they go on running the previous tag), and djenv exits with that task's exit code. With static.cdn: false the app serves its own static files and collectstatic never runs. A circuit-breaker rollback, --max-task-failures failed tasks in a row, or --timeout end it with exit 1 and the reason (stopped-task reasons and service events on stderr); --rollback-on-timeout then puts every service back on its previous revision. The tag is recorded on the env only when every service completed, so later infrastructure updates keep it.
 
 A production env shows what changes and asks first; pass --yes in CI.
 
 ${EXIT_CODES_HELP}
-  N    a failed migration's exit code (no service was updated)`
+  N    the exit code of a failed migration or collectstatic (no service was updated)`
 
   static override examples = [
     '<%= config.bin %> <%= command.id %> pr-42 3f2c1d0',
     '<%= config.bin %> <%= command.id %> pr-42 3f2c1d0 --skip-migrations --no-wait',
+    '<%= config.bin %> <%= command.id %> pr-42 3f2c1d0 --skip-collectstatic    # static files unchanged',
     '<%= config.bin %> <%= command.id %> prod "$GITHUB_SHA" --yes --json --timeout 20 --rollback-on-timeout    # in CI',
   ]
 
@@ -35,6 +37,10 @@ ${EXIT_CODES_HELP}
     ...yesFlag,
     'skip-migrations': Flags.boolean({
       summary: 'Do not run migrations before updating the services.',
+    }),
+    'skip-collectstatic': Flags.boolean({
+      summary:
+        'Do not run collectstatic before updating the services (when the static files did not change).',
     }),
     wait: Flags.boolean({
       summary: 'Wait for the rollout (--no-wait: return once the services were updated).',
@@ -56,7 +62,7 @@ ${EXIT_CODES_HELP}
         'When djenv gives up (--timeout, --max-task-failures), put every service back on its previous revision.',
     }),
     'stop-on-interrupt': Flags.boolean({
-      summary: 'On Ctrl-C during migrations, stop the migration task too, without asking.',
+      summary: 'On Ctrl-C during migrations or collectstatic, stop the task too, without asking.',
     }),
   }
 
@@ -72,13 +78,14 @@ ${EXIT_CODES_HELP}
         profile: flags.profile,
         region: flags.region,
         skipMigrations: flags['skip-migrations'] ?? false,
+        skipCollectstatic: flags['skip-collectstatic'] ?? false,
         wait: flags.wait,
         timeoutMs: flags.timeout * 60_000,
         maxTaskFailures: flags['max-task-failures'],
         rollbackOnTimeout: flags['rollback-on-timeout'] ?? false,
         yes: flags.yes ?? false,
         stopOnInterrupt: flags['stop-on-interrupt'] ?? false,
-        // The migration's output is progress here: stderr, so stdout keeps the summary.
+        // Task output (migrations, collectstatic) is progress: stderr, so stdout keeps the summary.
         onLog: (e) => process.stderr.write(`${e.message}\n`),
       },
       await this.deps(),

@@ -44,8 +44,9 @@ export const DJENV_VARIABLES = {
   DJENV_URL: "the env's URL",
   DJENV_STATIC_LOCATION: "the env's static prefix in the assets bucket",
   DJENV_MEDIA_LOCATION: "the env's media prefix in the assets bucket",
+  DJENV_CDN_HOST: "the base's CDN host, for django-storages' custom_domain (empty without CDN)",
   DJENV_STATIC_URL: 'the CDN URL of static files',
-  DJENV_MEDIA_URL: 'the CDN URL of media files',
+  DJENV_MEDIA_URL: 'the CDN URL of media files (empty when media use pre-signed URLs)',
   DJENV_REDIS_PREFIX: "the env's Redis key prefix",
 } as const
 

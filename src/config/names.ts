@@ -106,6 +106,10 @@ export function parseEnvName(
   if ((RESERVED_ENV_NAMES as readonly string[]).includes(value)) {
     throw invalid(value, 'is reserved by djenv', `${value}-1`)
   }
+  const cdnOf = ctx.productionEnvs.find((p) => value === `static-${p}`)
+  if (cdnOf !== undefined) {
+    throw invalid(value, `is the CDN host of production env ${cdnOf}`, `${value}-1`)
+  }
   return { name: value, kind: 'adhoc' }
 }
 

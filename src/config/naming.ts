@@ -103,6 +103,13 @@ export interface BaseNames {
    * `-` plus six characters looks like the random suffix of a secret ARN (§2).
    */
   dbMasterSecretName: string
+  /**
+   * The us-east-1 stack holding the CDN certificate, when djenv creates it: `<project>-<base>-static`
+   * (no ad hoc env can be named `static`, so no app stack takes the name).
+   */
+  cdnCertificateStack: string
+  /** The host static and media files are served from, or undefined with `static.cdn: false`. */
+  cdnHost: string | undefined
 }
 
 export function baseNames(config: ConfigData, ref: BaseRef): BaseNames {
@@ -119,7 +126,19 @@ export function baseNames(config: ConfigData, ref: BaseRef): BaseNames {
     dbAdminFamily: `${project}-${base}-db-admin`,
     dbAdminContainer: 'db-admin',
     dbMasterSecretName: `djenv/${project}/${base}/db-master-credentials`,
+    cdnCertificateStack: `${project}-${base}-static`,
+    cdnHost: cdnHost(config, ref),
   }
+}
+
+/**
+ * The CDN host of a base (§7): `static.<domain>` for the ad hoc base and `static-<env>.<domain>`
+ * for a production env unless configured; undefined when the CDN is off.
+ */
+export function cdnHost(config: ConfigData, ref: BaseRef): string | undefined {
+  if (!config.static.cdn) return undefined
+  if (ref.kind === 'adhoc') return config.static.domain ?? `static.${config.domain}`
+  return config.production[ref.name]?.static.domain ?? `static-${ref.name}.${config.domain}`
 }
 
 export function baseStackName(project: string, base: string): string {

@@ -188,14 +188,62 @@ const adhoc = z.strictObject({
   ...network,
 })
 
+const hostname = z
+  .string()
+  .regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, 'expected a hostname such as www.example.com')
+
+/** CloudFront takes certificates from us-east-1 only, whatever the stacks' region. */
+const cdnCertificateArn = z
+  .string()
+  .regex(
+    /^arn:aws[a-z-]*:acm:us-east-1:\d{12}:certificate\/[0-9a-f-]+$/,
+    'expected an ACM certificate ARN in us-east-1 (CloudFront uses certificates from there only)',
+  )
+
+/** Static and media files (infrastructure.md §7). */
+const staticFiles = z.strictObject({
+  cdn: z
+    .boolean()
+    .default(true)
+    .describe(
+      'Serve static and media files from the assets bucket through CloudFront. false: no distribution and no collectstatic task; the app serves its static files itself (e.g. whitenoise).',
+    ),
+  domain: hostname
+    .optional()
+    .describe("CDN host of the ad hoc base (default static.<domain>), in the domain's zone."),
+  certificateArn: cdnCertificateArn
+    .optional()
+    .describe(
+      'Certificate in us-east-1 for the CDN hosts (a wildcard *.<domain> covers them all); when absent, djenv creates a DNS-validated one in a small us-east-1 stack per base.',
+    ),
+  media: z
+    .enum(['cdn', 'signed'])
+    .default('cdn')
+    .describe(
+      'cdn: media files are served through the distribution (short caching; anyone with a URL can read them). signed: the distribution may not read media, and the app links them with pre-signed S3 URLs.',
+    ),
+  collectstatic: command
+    .default('python manage.py collectstatic --noinput')
+    .describe('Runs as a one-off task after migrations in every deploy (with the CDN on).'),
+})
+
 const production = z.strictObject({
   hostnames: z
-    .array(
-      z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/, 'expected a hostname such as www.example.com'),
-    )
+    .array(hostname)
     .min(1)
     .optional()
     .describe('Hostnames served (default: the domain itself).'),
+  static: z
+    .strictObject({
+      domain: hostname
+        .optional()
+        .describe("This env's CDN host (default static-<env>.<domain>), in the domain's zone."),
+      certificateArn: cdnCertificateArn
+        .optional()
+        .describe('Certificate in us-east-1 for the CDN host (default: static.certificateArn).'),
+    })
+    .prefault({})
+    .describe("This env's own distribution (with static.cdn on)."),
   web: sized({ ...scaling }).prefault({}),
   worker: sized({ ...scaling }).prefault({}),
   ...network,
@@ -305,6 +353,9 @@ export const configSchema = z
     migrate: z
       .strictObject({ command: command.default('python manage.py migrate --noinput') })
       .prefault({}),
+    static: staticFiles
+      .prefault({})
+      .describe('Static and media files: CloudFront over the private assets bucket.'),
     environment: environment.describe(
       'Plain settings (container environment variables) of every env.',
     ),
@@ -341,6 +392,7 @@ export const configSchema = z
       }
     }
     checkEnvironmentNames(config, ctx)
+    checkCdnDomains(config, ctx)
     if (config.availabilityZones) {
       for (const [i, az] of config.availabilityZones.entries()) {
         if (!az.startsWith(config.region)) {
@@ -408,6 +460,50 @@ function checkEnvironmentNames(
         message: `${name} clashes with ${reserved}`,
       })
     }
+  }
+}
+
+/**
+ * Each CDN host is in the domain's hosted zone (its alias record goes there), and no two
+ * distributions or app hosts share one: CloudFront refuses a host another distribution has.
+ */
+function checkCdnDomains(
+  config: {
+    domain: string
+    static: { cdn: boolean; domain?: string | undefined }
+    production: Record<string, { hostnames?: string[] | undefined; static: { domain?: string | undefined } }>
+  },
+  ctx: z.RefinementCtx,
+): void {
+  if (!config.static.cdn) return
+  const seen = new Map<string, string>()
+  const hosts: [(string | number)[], string][] = [
+    [['static', 'domain'], config.static.domain ?? `static.${config.domain}`],
+    ...Object.entries(config.production).map(([name, prod]): [(string | number)[], string] => [
+      ['production', name, 'static', 'domain'],
+      prod.static.domain ?? `static-${name}.${config.domain}`,
+    ]),
+  ]
+  for (const [name, prod] of Object.entries(config.production)) {
+    for (const host of prod.hostnames ?? [config.domain]) seen.set(host, `production.${name}.hostnames`)
+  }
+  for (const [path, host] of hosts) {
+    if (!host.endsWith(`.${config.domain}`)) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `CDN host ${host} is not under ${config.domain}, the hosted zone djenv writes its record to`,
+      })
+    }
+    const other = seen.get(host)
+    if (other) {
+      ctx.addIssue({
+        code: 'custom',
+        path,
+        message: `CDN host ${host} is already used by ${other}; each distribution needs its own host`,
+      })
+    }
+    seen.set(host, path.join('.'))
   }
 }
 

@@ -1,6 +1,12 @@
 import type { EnvKind } from '../config/names.js'
 import type { ConfigData } from '../config/schema.js'
-import { HOURS_PER_MONTH, PRICES_AS_OF, pricesFor, type RegionPrices } from './prices.js'
+import {
+  CLOUDFRONT,
+  HOURS_PER_MONTH,
+  PRICES_AS_OF,
+  pricesFor,
+  type RegionPrices,
+} from './prices.js'
 
 export interface ServiceCost {
   name: string
@@ -13,7 +19,13 @@ export interface ServiceCost {
 
 export interface BaseCostItem {
   item: string
+  /** The fixed monthly charge (0 for an item billed by use only). */
   monthlyUsd: number
+  /**
+   * What the item bills by use on top of `monthlyUsd`, for items whose cost is mostly usage
+   * (CloudFront); null for the others, whose usage charges only the label mentions.
+   */
+  usage: string | null
 }
 
 /** A monthly estimate for one env: its own tasks, and the base it shares, apart. */
@@ -98,7 +110,7 @@ function baseItems(config: ConfigData, shape: EnvShape, p: RegionPrices): BaseCo
   const dbHour = p.rdsHour[dbClass] ?? p.rdsHour['db.t4g.micro'] ?? 0
   const multiAz = Boolean(prod && db.multiAz)
   const hours = HOURS_PER_MONTH
-  const items: BaseCostItem[] = [
+  const items: (Omit<BaseCostItem, 'usage'> & { usage?: string })[] = [
     { item: 'load balancer', monthlyUsd: p.albHour * hours },
     {
       item: `public IPv4 addresses (${zones + (nat === 'instance' ? 1 : 0)})`,
@@ -123,5 +135,19 @@ function baseItems(config: ConfigData, shape: EnvShape, p: RegionPrices): BaseCo
   }
   if (network.bastion)
     items.push({ item: 'bastion (t4g.nano)', monthlyUsd: p.t4gNanoHour * hours + 8 * p.ebsGbMonth })
-  return items.map((i) => ({ item: i.item, monthlyUsd: round(i.monthlyUsd) }))
+  // Static and media files (§7): one distribution per ad hoc base, one per production env.
+  if (config.static.cdn) {
+    items.push({
+      item: prod
+        ? "CloudFront distribution, the env's own"
+        : "CloudFront distribution, shared by the base's envs",
+      monthlyUsd: CLOUDFRONT.distributionMonth,
+      usage: `transfer out and requests are usage-based (the always-free tier covers ${CLOUDFRONT.freeTierTbOut} TB and ${CLOUDFRONT.freeTierMillionRequests} M requests a month)`,
+    })
+  }
+  return items.map((i) => ({
+    item: i.item,
+    monthlyUsd: round(i.monthlyUsd),
+    usage: i.usage ?? null,
+  }))
 }

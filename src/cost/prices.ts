@@ -53,6 +53,19 @@ const US_EAST_1: RegionPrices = {
   secretMonth: 0.4,
 }
 
+/**
+ * CloudFront (one distribution per ad hoc base, one per production env, with `static.cdn`):
+ * no monthly or per-distribution fee, only data transfer out and requests, priced globally by
+ * edge location rather than by the stacks' region. The always-free tier covers the first 1 TB
+ * out and 10 million HTTP(S) requests of each month, account-wide.
+ */
+export const CLOUDFRONT = {
+  /** Fixed monthly charge of a distribution. */
+  distributionMonth: 0,
+  freeTierTbOut: 1,
+  freeTierMillionRequests: 10,
+} as const
+
 /** Regions with their own table; any other region is priced as us-east-1, and says so. */
 export const REGION_PRICES: Readonly<Record<string, RegionPrices>> = {
   'us-east-1': US_EAST_1,

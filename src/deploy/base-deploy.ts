@@ -5,6 +5,7 @@ import type { ConfigData } from '../config/schema.js'
 import { describeStack, stackState } from '../aws/cloudformation.js'
 import { parameterValue } from '../aws/ssm.js'
 import { addAdhocBaseStack, addProdBaseStack } from '../infra/index.js'
+import { deployCdnCertificate, type CdnCertificateOutcome } from './cdn-certificate.js'
 import { deployStack } from './deploy-stack.js'
 import { openProject, type Project, type ProjectInput } from './project.js'
 import { openToolkit, toolkitError } from './toolkit.js'
@@ -31,6 +32,8 @@ export interface BaseDeployResult {
   stack: string
   outcome: 'created' | 'updated' | 'unchanged'
   bootstrapped: boolean
+  /** The us-east-1 certificate stack of the CDN host, when djenv manages one. */
+  cdnCertificate: CdnCertificateOutcome | null
   outputs: Record<string, string>
   durationMs: number
 }
@@ -83,20 +86,24 @@ export async function baseDeploy(
     )
   }
   const bootstrapped = await ensureBootstrap(project, input.yes, deps)
+  const decisions = {
+    yes: input.yes,
+    approval: ref.kind === 'prod' ? 'broadening' : 'never',
+    ask: deps.ask,
+  } as const
+  // First the certificate (us-east-1), whose ARN the distribution takes by attribute.
+  const certificate = await deployCdnCertificate(project, ref, decisions, deps)
+  const props = { config, account: project.account, cdnCertificateArn: certificate?.arn }
   const deployed = await deployStack(
     project,
     {
       stackName: names.baseStack,
       title: `${existing ? 'Update' : 'Create'} base stack ${names.baseStack}`,
-      decisions: {
-        yes: input.yes,
-        approval: ref.kind === 'prod' ? 'broadening' : 'never',
-        ask: deps.ask,
-      },
+      decisions,
       build: (app) =>
         ref.kind === 'prod'
-          ? addProdBaseStack(app, { config, account: project.account, prodEnv: ref.name })
-          : addAdhocBaseStack(app, { config, account: project.account }),
+          ? addProdBaseStack(app, { ...props, prodEnv: ref.name })
+          : addAdhocBaseStack(app, props),
     },
     deps,
   )
@@ -111,6 +118,7 @@ export async function baseDeploy(
           ? 'unchanged'
           : 'updated',
     bootstrapped,
+    cdnCertificate: certificate ?? null,
     outputs: deployed.outputs,
     durationMs: deps.clock.now().getTime() - started,
   }

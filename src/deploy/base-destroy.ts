@@ -3,8 +3,13 @@ import { DjenvError } from '../core/errors.js'
 import { baseNames } from '../config/naming.js'
 import { describeStack, envStacksOn, listProjectStacks } from '../aws/cloudformation.js'
 import { deletePrefix } from '../aws/s3.js'
-import { addAdhocBaseStack, addProdBaseStack } from '../infra/index.js'
+import {
+  addAdhocBaseStack,
+  addProdBaseStack,
+  placeholderCdnCertificateArn,
+} from '../infra/index.js'
 import { baseRef, type BaseInput } from './base-deploy.js'
+import { destroyCdnCertificate } from './cdn-certificate.js'
 import { confirmDestroy } from './confirm.js'
 import { destroyStack } from './deploy-stack.js'
 import { openProject } from './project.js'
@@ -21,6 +26,8 @@ export interface BaseDestroyResult {
   stack: string
   outcome: 'destroyed' | 'absent'
   objectsDeleted: number
+  /** The us-east-1 certificate stack of the CDN host, deleted after the base. */
+  cdnCertificateStackDeleted: boolean
   durationMs: number
 }
 
@@ -66,6 +73,7 @@ export async function baseDestroy(
       stack: names.baseStack,
       outcome: 'absent',
       objectsDeleted: 0,
+      cdnCertificateStackDeleted: await destroyCdnCertificate(project, ref, deps),
       durationMs: 0,
     }
   }
@@ -85,6 +93,9 @@ export async function baseDestroy(
       })
     })
   }
+  // A delete does not read the template: a placeholder certificate synthesizes it.
+  const cdnCertificateArn = placeholderCdnCertificateArn(config, ref, project.account)
+  const props = { config, account: project.account, cdnCertificateArn }
   await destroyStack(
     project,
     {
@@ -92,17 +103,19 @@ export async function baseDestroy(
       title: `Delete base stack ${names.baseStack}`,
       build: (app) =>
         ref.kind === 'prod'
-          ? addProdBaseStack(app, { config, account: project.account, prodEnv: ref.name })
-          : addAdhocBaseStack(app, { config, account: project.account }),
+          ? addProdBaseStack(app, { ...props, prodEnv: ref.name })
+          : addAdhocBaseStack(app, props),
     },
     deps,
   )
+  const cdnCertificateStackDeleted = await destroyCdnCertificate(project, ref, deps)
   return {
     base: names.base,
     kind: ref.kind,
     stack: names.baseStack,
     outcome: 'destroyed',
     objectsDeleted,
+    cdnCertificateStackDeleted,
     durationMs: deps.clock.now().getTime() - started,
   }
 }

@@ -19,6 +19,7 @@ import type { LogEvent } from '../aws/logs.js'
 import { putString } from '../aws/ssm.js'
 import type { StepContext } from '../ui/reporter.js'
 import { baseOf, openAppEnv, type AppEnv } from './app-env.js'
+import { planCollectstatic, type CollectstaticPlan } from './collectstatic.js'
 import { statePaths, tagOf } from './env-state.js'
 import { interruptPolicy, runToCompletion } from './one-off-task.js'
 import type { ProjectInput } from './project.js'
@@ -36,6 +37,11 @@ export interface DeployImageInput extends ProjectInput {
   tag: string
   /** Do not run migrations before updating the services. */
   skipMigrations: boolean
+  /**
+   * Do not run collectstatic before updating the services (it never runs with `static.cdn:
+   * false`). @default false
+   */
+  skipCollectstatic: boolean
   /** Wait for the rollout; false: return once the services were updated. @default true */
   wait: boolean
   /** Bound on waiting for the rollout. @default 15 minutes */
@@ -46,10 +52,18 @@ export interface DeployImageInput extends ProjectInput {
   rollbackOnTimeout: boolean
   /** Production: confirm without asking. */
   yes: boolean
-  /** On Ctrl-C during migrations, stop the migration task. */
+  /** On Ctrl-C during migrations or collectstatic, stop the task. */
   stopOnInterrupt: boolean
-  /** Each line the migration writes. */
+  /** Each line the migration and collectstatic write. */
   onLog(e: LogEvent): void
+}
+
+/** A one-off task of the deploy (migrations, collectstatic) and how it ended. */
+export interface DeployTask {
+  taskArn: string
+  /** The container's exit code: 0, or what djenv exits with. */
+  exitCode: number
+  durationMs: number
 }
 
 /** What one task definition went from and to. */
@@ -67,14 +81,20 @@ export interface DeployImageResult {
   image: string
   /**
    * completed: every service runs the new revision; unchanged: it already did; started: the
-   * services were updated (--no-wait); migration-failed: no service was updated.
+   * services were updated (--no-wait); migration-failed, collectstatic-failed: no service was
+   * updated.
    */
-  outcome: 'completed' | 'unchanged' | 'started' | 'migration-failed'
-  /** 0, or the migration's exit code when it failed: djenv exits with it. */
+  outcome: 'completed' | 'unchanged' | 'started' | 'migration-failed' | 'collectstatic-failed'
+  /** 0, or the exit code of the migration or collectstatic that failed: djenv exits with it. */
   exitCode: number
   taskDefinitions: TaskDefinitionChange[]
   /** null when migrations were skipped or not needed. */
-  migration: { taskArn: string; exitCode: number; durationMs: number } | null
+  migration: DeployTask | null
+  /**
+   * The collectstatic task, run after migrations with the new image; null when skipped
+   * (--skip-collectstatic, `static.cdn: false`), not needed, or not reached.
+   */
+  collectstatic: DeployTask | null
   services: {
     name: string
     state: RolloutState | 'updated' | 'not-updated'
@@ -84,7 +104,12 @@ export interface DeployImageResult {
   }[]
   /** Whether the tag was recorded on the env (only once every service completed). */
   recorded: boolean
-  durations: { registerMs: number; migrateMs: number | null; rolloutMs: number | null }
+  durations: {
+    registerMs: number
+    migrateMs: number | null
+    collectstaticMs: number | null
+    rolloutMs: number | null
+  }
   durationMs: number
 }
 
@@ -96,7 +121,8 @@ export type DeployImageDeps = Pick<
 /**
  * Deploys an image tag to an env through the ECS API (infrastructure.md §9.2): checks the tag
  * exists, registers new revisions of every task definition that differ only in the image,
- * runs migrations with it (a failure stops here: no service is touched), updates the services
+ * runs migrations, then collectstatic, with it (a failure stops here: no service is touched),
+ * updates the services
  * and waits honestly — success only when each service's PRIMARY deployment runs the new
  * revision with its rollout COMPLETED. A rollback, repeatedly failing tasks or the timeout end
  * it with an error naming the reason; the tag is recorded on the env only on success.
@@ -111,6 +137,7 @@ export async function deployImage(
   const { project, names, env } = app
   const { aws, region, config } = project
   const repository = config.image.repository
+  const collectstaticPlan = planCollectstatic(config, input.skipCollectstatic)
 
   // 0. Preconditions: nothing changes before they hold.
   const state = stackState(app.stack.status)
@@ -179,6 +206,7 @@ export async function deployImage(
         registered: null,
       })),
       migration: null,
+      collectstatic: null,
       services: before.map((s) => ({
         name: s.name,
         state: 'completed',
@@ -187,12 +215,13 @@ export async function deployImage(
         desired: s.desired,
       })),
       recorded: true,
-      durations: { registerMs: 0, migrateMs: null, rolloutMs: null },
+      durations: { registerMs: 0, migrateMs: null, collectstaticMs: null, rolloutMs: null },
       durationMs: deps.clock.now().getTime() - started,
     }
   }
 
-  if (env.kind === 'prod' && !input.yes) await confirmProduction(app, current, input, deps)
+  if (env.kind === 'prod' && !input.yes)
+    await confirmProduction(app, current, input, collectstaticPlan, deps)
 
   // 1. New revisions, identical but for the image.
   const registerStarted = deps.clock.now().getTime()
@@ -228,6 +257,7 @@ export async function deployImage(
     exitCode: 0,
     taskDefinitions: changes,
     migration: null,
+    collectstatic: null,
     services: before.map((s) => ({
       name: s.name,
       state: 'not-updated',
@@ -236,16 +266,16 @@ export async function deployImage(
       desired: s.desired,
     })),
     recorded: false,
-    durations: { registerMs, migrateMs: null, rolloutMs: null },
+    durations: { registerMs, migrateMs: null, collectstaticMs: null, rolloutMs: null },
     durationMs: deps.clock.now().getTime() - started,
     ...rest,
   })
 
-  // 2. Migrations with the new image, before any service runs it.
-  let migration: DeployImageResult['migration'] = null
-  if (!input.skipMigrations) {
-    const migrateStarted = deps.clock.now().getTime()
-    deps.report.info(`Run migrations with ${input.tag}`)
+  // The new migrate revision, once each for migrations and collectstatic, with the same network,
+  // live logs and Ctrl-C policy; a task that never ran throws, naming what still runs.
+  const stillRunning = `no service was updated (they still run ${describeTags(current)})`
+  const runOneOff = async (what: string, command?: string[]): Promise<DeployTask> => {
+    const taskStarted = deps.clock.now().getTime()
     const outcome = await runToCompletion(
       aws,
       region,
@@ -253,6 +283,7 @@ export async function deployImage(
         cluster: app.cluster,
         taskDefinition: newArn('migrate'),
         container: 'migrate',
+        command,
         subnets: base.privateSubnetIds,
         securityGroups: [base.appSecurityGroupId],
         startedBy: 'djenv',
@@ -271,21 +302,70 @@ export async function deployImage(
         },
         onInterrupt: interruptPolicy(input.stopOnInterrupt, deps),
       },
-    )
-    const migrateMs = deps.clock.now().getTime() - migrateStarted
-    migration = { taskArn: outcome.taskArn, exitCode: outcome.exitCode, durationMs: migrateMs }
-    if (outcome.exitCode !== 0) {
-      deps.report.warn(
-        `Migrations failed with exit code ${outcome.exitCode}; no service was updated (they still run ${describeTags(current)}).`,
-      )
+    ).catch((err: unknown) => {
+      if (err instanceof DjenvError && err.djenvCode === 'TASK_FAILED') {
+        throw new DjenvError(
+          'TASK_FAILED',
+          `${what}: ${err.message.replace(/\.$/, '')}; ${stillRunning}.`,
+          err.hint,
+          err,
+        )
+      }
+      throw err
+    })
+    return {
+      taskArn: outcome.taskArn,
+      exitCode: outcome.exitCode,
+      durationMs: deps.clock.now().getTime() - taskStarted,
+    }
+  }
+
+  // 2. Migrations with the new image, before any service runs it.
+  let migration: DeployImageResult['migration'] = null
+  if (!input.skipMigrations) {
+    deps.report.info(`Run migrations with ${input.tag}`)
+    migration = await runOneOff('Migrations')
+    if (migration.exitCode !== 0) {
+      deps.report.warn(`Migrations failed with exit code ${migration.exitCode}; ${stillRunning}.`)
       return result('migration-failed', {
-        exitCode: outcome.exitCode,
+        exitCode: migration.exitCode,
         migration,
-        durations: { registerMs, migrateMs, rolloutMs: null },
+        durations: {
+          registerMs,
+          migrateMs: migration.durationMs,
+          collectstaticMs: null,
+          rolloutMs: null,
+        },
       })
     }
   }
   const migrateMs = migration?.durationMs ?? null
+
+  // 2b. Static files with the new image, so they exist before the new code refers to them.
+  let collectstatic: DeployImageResult['collectstatic'] = null
+  if (collectstaticPlan.run) {
+    deps.report.info(`Run ${collectstaticPlan.command.join(' ')} with ${input.tag}`)
+    collectstatic = await runOneOff('collectstatic', collectstaticPlan.command)
+    if (collectstatic.exitCode !== 0) {
+      deps.report.warn(
+        `collectstatic failed with exit code ${collectstatic.exitCode}; ${stillRunning}.`,
+      )
+      return result('collectstatic-failed', {
+        exitCode: collectstatic.exitCode,
+        migration,
+        collectstatic,
+        durations: {
+          registerMs,
+          migrateMs,
+          collectstaticMs: collectstatic.durationMs,
+          rolloutMs: null,
+        },
+      })
+    }
+  } else {
+    deps.report.info(collectstaticPlan.message)
+  }
+  const collectstaticMs = collectstatic?.durationMs ?? null
 
   // 3. Point the services at the new revisions.
   await deps.report.step(`Update ${app.services.join(', ')} to ${input.tag}`, async (step) => {
@@ -300,6 +380,7 @@ export async function deployImage(
     )
     return result('started', {
       migration,
+      collectstatic,
       services: before.map((s) => ({
         name: s.name,
         state: 'updated',
@@ -307,7 +388,7 @@ export async function deployImage(
         running: s.running,
         desired: s.desired,
       })),
-      durations: { registerMs, migrateMs, rolloutMs: null },
+      durations: { registerMs, migrateMs, collectstaticMs, rolloutMs: null },
     })
   }
 
@@ -362,6 +443,7 @@ export async function deployImage(
   await record(app, [...current.keys()], input.tag, deps)
   return result('completed', {
     migration,
+    collectstatic,
     services: watched.statuses.map((s) => ({
       name: s.name,
       state: s.state,
@@ -370,7 +452,7 @@ export async function deployImage(
       desired: s.desired,
     })),
     recorded: true,
-    durations: { registerMs, migrateMs, rolloutMs },
+    durations: { registerMs, migrateMs, collectstaticMs, rolloutMs },
   })
 }
 
@@ -393,6 +475,7 @@ async function confirmProduction(
   app: AppEnv,
   current: Map<TaskName, TaskDefinitionInfo>,
   input: DeployImageInput,
+  collectstatic: CollectstaticPlan,
   deps: DeployImageDeps,
 ): Promise<void> {
   deps.report.info(`Production env ${app.env.name}: deploy ${input.tag}`)
@@ -404,6 +487,10 @@ async function confirmProduction(
       ? '  migrations skipped (--skip-migrations)'
       : '  migrations run first, with the new image',
   )
+  // static.cdn: false is said once, when the deploy gets there.
+  if (collectstatic.run)
+    deps.report.info(`  then ${collectstatic.command.join(' ')}, with the new image`)
+  else if (collectstatic.reason === 'skipped') deps.report.info(`  ${collectstatic.message}`)
   const ok = await deps.ask.confirm({
     message: `Deploy ${input.tag} to production env ${app.env.name}?`,
     flag: '--yes',

@@ -13,7 +13,10 @@ export interface DeployedStack {
   noOp: boolean
 }
 
-/** Synthesizes the stacks `build` adds and deploys `stackName` with toolkit-lib, as one step. */
+/**
+ * Synthesizes the stacks `build` adds and deploys `stackName` with toolkit-lib, as one step.
+ * `region`: where the stack lives when not in the project's region (the CDN certificate).
+ */
 export async function deployStack(
   project: Project,
   o: {
@@ -21,13 +24,14 @@ export async function deployStack(
     title: string
     build: (app: App) => void
     decisions: Omit<Decisions, 'destroyConfirmed'>
+    region?: string
   },
   deps: Pick<Deps, 'report' | 'terminal' | 'env'>,
 ): Promise<DeployedStack> {
   return deps.report.step(o.title, async (step) => {
     const h = await openToolkit({
       offline: false,
-      region: project.region,
+      region: o.region ?? project.region,
       profile: project.profile,
       color: deps.terminal.color,
       sink: step,
@@ -59,13 +63,13 @@ export async function deployStack(
 /** Destroys `stackName` with toolkit-lib; the workflow has confirmed before. */
 export async function destroyStack(
   project: Project,
-  o: { stackName: string; title: string; build: (app: App) => void },
+  o: { stackName: string; title: string; build: (app: App) => void; region?: string },
   deps: Pick<Deps, 'report' | 'terminal' | 'ask' | 'env'>,
 ): Promise<{ existed: boolean }> {
   return deps.report.step(o.title, async (step) => {
     const h = await openToolkit({
       offline: false,
-      region: project.region,
+      region: o.region ?? project.region,
       profile: project.profile,
       color: deps.terminal.color,
       sink: step,

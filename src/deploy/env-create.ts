@@ -26,10 +26,11 @@ import {
   zeroCounts,
 } from './app-inputs.js'
 import { estimateEnvCost, type CostEstimate } from '../cost/estimate.js'
+import { planCollectstatic } from './collectstatic.js'
 import { manageDatabase } from './database.js'
 import { deployStack } from './deploy-stack.js'
 import { statePaths } from './env-state.js'
-import { runToCompletion } from './one-off-task.js'
+import { runToCompletion, taskIdOf } from './one-off-task.js'
 import { allocatePriority, type PrioritySource } from './priority.js'
 import { openProject, type Project, type ProjectInput, projectEnv } from './project.js'
 import { checkStackUsable, requireBase } from './stack-checks.js'
@@ -48,6 +49,11 @@ export interface EnvCreateInput extends ProjectInput {
   ttl?: string
   /** Bound on waiting for services to become healthy. @default 15 minutes */
   timeoutMs: number
+  /**
+   * On creation, do not run collectstatic before starting the services (updates never run it:
+   * deploy-image does). @default false
+   */
+  skipCollectstatic?: boolean
 }
 
 export interface EnvCreateResult {
@@ -75,7 +81,9 @@ export type EnvCreateDeps = Pick<
 /**
  * Creates an env, or updates it when it exists (idempotent): checks the base and the stack
  * state, keeps the images and listener priority the env has, creates its database, deploys
- * the app stack, and on creation runs migrations before scaling services up.
+ * the app stack, and on creation runs migrations, then collectstatic (with the CDN on), before
+ * scaling services up. A creation that stopped there (a failed migration or collectstatic leaves
+ * the stack with every service at 0 and no `created-at`) is resumed by running it again.
  */
 export async function envCreate(
   input: EnvCreateInput,
@@ -86,6 +94,8 @@ export async function envCreate(
   const { config, aws, region } = project
   const { env, names } = projectEnv(config, input.name)
   const ttlMs = input.ttl === undefined ? undefined : parseTtl(input.ttl)
+  const collectstatic = planCollectstatic(config, input.skipCollectstatic ?? false)
+  const state = statePaths(names)
 
   const baseStack = await requireBase(aws.cfn, names, region)
   const base = baseAttributesFromOutputs(names.baseStack, baseStack.outputs)
@@ -98,6 +108,13 @@ export async function envCreate(
     deps,
   )
   const isNew = existing === undefined || stackState(existing.status) === 'failed-create'
+  const resuming = !isNew && (await creationUnfinished(project, names, state.createdAt))
+  if (resuming) {
+    deps.report.info(
+      `${env.name} was never started (its creation stopped before the services); finishing it`,
+    )
+  }
+  const firstRun = isNew || resuming
 
   const images = await resolveImages(project, names, isNew ? undefined : existing, input.imageTag)
   await deps.report.step(
@@ -141,7 +158,6 @@ export async function envCreate(
   )
   if (secretKeyCreated) deps.report.info(`Generated SECRET_KEY for ${env.name}`)
 
-  const state = statePaths(names)
   const databaseCreated = (await parameterValue(aws.ssm, state.database, region)) !== undefined
   if (!databaseCreated) {
     await deps.report.step(`Create database ${names.databaseName}`, (step) =>
@@ -150,7 +166,7 @@ export async function envCreate(
     await putString(aws.ssm, state.database, names.databaseName, region)
   }
 
-  const counts = isNew ? zeroCounts(config) : await currentCounts(project, names, env.kind)
+  const counts = firstRun ? zeroCounts(config) : await currentCounts(project, names, env.kind)
   const imageTags = images as ImageTags
   const deployed = await deployStack(
     project,
@@ -177,8 +193,17 @@ export async function envCreate(
   )
 
   let services = await describeServices(aws.ecs, names.cluster, configuredServices(config), region)
-  if (isNew) {
-    await migrate(project, names, base, deps)
+  if (firstRun) {
+    await runOnCreation(project, names, base, deps, { what: 'Migrations', title: 'Run migrations' })
+    if (collectstatic.run) {
+      await runOnCreation(project, names, base, deps, {
+        what: 'collectstatic',
+        title: `Run ${collectstatic.command.join(' ')}`,
+        command: collectstatic.command,
+      })
+    } else {
+      deps.report.info(collectstatic.message)
+    }
     const wanted = configuredCounts(config, env.kind, env.name)
     await deps.report.step(`Start ${Object.keys(wanted).join(', ')}`, async () => {
       for (const [svc, count] of Object.entries(wanted))
@@ -195,8 +220,8 @@ export async function envCreate(
   }
 
   const now = deps.clock.now().toISOString()
-  if (isNew) await putString(aws.ssm, state.createdAt, now, region)
-  if (ttlMs !== undefined || isNew)
+  if (firstRun) await putString(aws.ssm, state.createdAt, now, region)
+  if (ttlMs !== undefined || firstRun)
     await putString(aws.ssm, state.ttl, input.ttl ?? config.adhoc.ttl, region)
   await putString(aws.ssm, state.deployedAt, now, region)
   for (const [task, tag] of Object.entries(images))
@@ -210,7 +235,7 @@ export async function envCreate(
     env: env.name,
     kind: env.kind,
     stack: names.appStack,
-    outcome: isNew ? 'created' : deployed.noOp ? 'unchanged' : 'updated',
+    outcome: firstRun ? 'created' : deployed.noOp ? 'unchanged' : 'updated',
     url: deployed.outputs.Url ?? names.url,
     images,
     listenerPriority: { value: priority.priority, source: priority.source },
@@ -237,14 +262,39 @@ function distinct(images: Record<string, string>): string[] {
   return [...new Set(Object.values(images))]
 }
 
-/** Runs the env's migrate task definition once, on creation, before any service starts. */
-async function migrate(
+/**
+ * A stack whose creation stopped after the stack (a failed migration or collectstatic): no
+ * `created-at` was recorded and no service runs a task. A live env is never taken for one, even
+ * without `created-at`, as long as one of its services is scaled up.
+ */
+async function creationUnfinished(
+  project: Project,
+  names: EnvNames,
+  createdAtPath: string,
+): Promise<boolean> {
+  const { aws, region, config } = project
+  if ((await parameterValue(aws.ssm, createdAtPath, region)) !== undefined) return false
+  const services = await describeServices(
+    aws.ecs,
+    names.cluster,
+    configuredServices(config),
+    region,
+  )
+  return services.every((s) => s.desired === 0)
+}
+
+/**
+ * Runs the env's migrate task definition once, on creation, before any service starts: its own
+ * command (migrations), or `command` (collectstatic). A failure leaves every service at 0.
+ */
+async function runOnCreation(
   project: Project,
   names: EnvNames,
   base: BaseAttributes,
   deps: EnvCreateDeps,
+  task: { what: string; title: string; command?: string[] },
 ): Promise<void> {
-  await deps.report.step('Run migrations', async (step) => {
+  await deps.report.step(task.title, async (step) => {
     const outcome = await runToCompletion(
       project.aws,
       project.region,
@@ -252,6 +302,7 @@ async function migrate(
         cluster: names.cluster,
         taskDefinition: names.families.migrate,
         container: 'migrate',
+        command: task.command,
         subnets: base.privateSubnetIds,
         securityGroups: [base.appSecurityGroupId],
         startedBy: 'djenv',
@@ -262,8 +313,8 @@ async function migrate(
     if (outcome.exitCode !== 0) {
       throw new DjenvError(
         'TASK_FAILED',
-        `Migrations failed with exit code ${outcome.exitCode}; no service was started.`,
-        `Read the output in log group ${names.logGroup}, fix the migration, and run \`djenv env create ${names.env}\` again.`,
+        `${task.what} failed with exit code ${outcome.exitCode}; no service was started.`,
+        `Read the output in log group ${names.logGroup} (stream migrate/migrate/${taskIdOf(outcome.taskArn)}), fix the cause, and run \`djenv env create ${names.env}\` again.`,
       )
     }
   })

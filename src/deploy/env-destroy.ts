@@ -4,6 +4,7 @@ import { type EnvKind } from '../config/names.js'
 import { type EnvNames } from '../config/naming.js'
 import { describeStack, stackState } from '../aws/cloudformation.js'
 import { describeServices, setDesiredCount } from '../aws/ecs.js'
+import { deletePrefixes } from '../aws/s3.js'
 import { deleteParameters, parametersByPath } from '../aws/ssm.js'
 import {
   addEnvAppStack,
@@ -30,6 +31,11 @@ export interface EnvDestroyInput extends ProjectInput {
   confirm?: string
   /** Keep the env's database on the shared PostgreSQL. */
   keepDatabase: boolean
+  /**
+   * Keep the env's static and media files (`<env>/static/`, `<env>/media/`) in the base's
+   * assets bucket. @default false
+   */
+  keepFiles?: boolean
   /** Keep the env's secrets in SSM (`djenv secret list` still shows them). @default false */
   keepSecrets?: boolean
   wait: boolean
@@ -42,6 +48,11 @@ export interface EnvDestroyResult {
   /** destroyed: the stack was deleted; absent: there was none (leftovers were cleaned up). */
   outcome: 'destroyed' | 'absent'
   database: { name: string; dropped: boolean }
+  /**
+   * Objects deleted under the env's `<env>/static/` and `<env>/media/` prefixes of the base's
+   * assets bucket (0 when the bucket or base is gone), or kept with --keep-files.
+   */
+  files: { deleted: number; kept: boolean }
   /** The env's own secrets (SECRET_KEY included) deleted, or kept with --keep-secrets. */
   secrets: { deleted: number; kept: boolean }
   /** SSM parameters djenv kept for the env (state, priority claim) that were deleted. */
@@ -56,9 +67,10 @@ export type EnvDestroyDeps = Pick<
 
 /**
  * Destroys an env (infrastructure.md §9.3): confirm, scale to 0, drop its database, delete
- * the stack, its secrets (unless kept), then its state and priority claim. Production envs
- * pass the typed confirmation before anything is deleted. Every step is idempotent, so a failed
- * destroy can be run again; a missing stack still gets its leftovers cleaned up.
+ * the stack, its files in the assets bucket and its secrets (unless kept), then its state and
+ * priority claim. Production envs pass the typed confirmation before anything is deleted. Every
+ * step is idempotent, so a failed destroy can be run again; a missing stack still gets its
+ * leftovers cleaned up.
  */
 export async function envDestroy(
   input: EnvDestroyInput,
@@ -139,6 +151,10 @@ export async function envDestroy(
     )
   }
 
+  const files = input.keepFiles
+    ? { deleted: 0, kept: true }
+    : { deleted: await deleteFiles(project, base?.assetsBucketName, names, deps), kept: false }
+
   // The env's own path only: the base's shared secrets serve its other envs.
   const secrets = input.keepSecrets ? [] : await storedSecrets(aws.ssm, names, region, ['env'])
   if (secrets.length > 0) {
@@ -165,10 +181,45 @@ export async function envDestroy(
     stack: names.appStack,
     outcome: stack ? 'destroyed' : 'absent',
     database: { name: names.databaseName, dropped },
+    files,
     secrets: { deleted: secrets.length, kept: Boolean(input.keepSecrets) },
     parametersDeleted: toDelete.length,
     durationMs: deps.clock.now().getTime() - started,
   }
+}
+
+/**
+ * Empties the env's prefixes in the base's assets bucket; returns how many objects went. The
+ * trailing slash keeps `pr-4/` from matching `pr-42/`. No base or no bucket: a warning, as there
+ * is nothing left to delete from (a re-run after a partial destroy lands here too).
+ */
+async function deleteFiles(
+  project: Project,
+  bucket: string | undefined,
+  names: EnvNames,
+  deps: Pick<EnvDestroyDeps, 'report'>,
+): Promise<number> {
+  const prefixes = [`${names.staticPrefix}/`, `${names.mediaPrefix}/`]
+  if (!bucket) {
+    deps.report.warn(
+      `Base ${names.baseStack} is gone, so there is no assets bucket to delete ${prefixes.join(' and ')} from.`,
+    )
+    return 0
+  }
+  const result = await deps.report.step(
+    `Delete the files of ${names.env} (${prefixes.join(', ')} in bucket ${bucket})`,
+    async (step) => {
+      const r = await deletePrefixes(project.aws.s3, bucket, prefixes, project.region)
+      step.detail(`${r.deleted} object(s) deleted`)
+      return r
+    },
+  )
+  if (result.bucketMissing) {
+    deps.report.warn(
+      `Bucket ${bucket} of base ${names.baseStack} does not exist; no files to delete.`,
+    )
+  }
+  return result.deleted
 }
 
 /**

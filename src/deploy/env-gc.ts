@@ -67,8 +67,9 @@ export function selectExpired(
 }
 
 /**
- * Destroys the ad hoc envs whose time is up. A failure on one env does not stop the others;
- * the result lists each failure, and the command exits 1 if there was any.
+ * Destroys the ad hoc envs whose time is up, with their databases and files. A failure on one
+ * env does not stop the others; the result lists each failure, and the command exits 1 if there
+ * was any.
  */
 export async function envGc(
   input: EnvGcInput,
@@ -106,6 +107,7 @@ export async function envGc(
           yes: true,
           force: false,
           keepDatabase: false,
+          keepFiles: false,
           wait: false,
         },
         deps,

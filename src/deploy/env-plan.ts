@@ -11,12 +11,16 @@ import { TASK_NAMES, type BaseRef } from '../config/naming.js'
 import type { ConfigData, ServiceName } from '../config/schema.js'
 import {
   addAdhocBaseStack,
+  addCdnCertificateStack,
   addEnvAppStack,
   addProdBaseStack,
+  CLOUDFRONT_CERTIFICATE_REGION,
   djenvContext,
   type ImageTags,
   placeholderBaseAttributes,
+  placeholderCdnCertificateArn,
   PROD_LISTENER_PRIORITY,
+  resolveCdnCertificateSettings,
 } from '../infra/index.js'
 import { runningShape, serviceSize, tasksOf, zeroCounts } from './app-inputs.js'
 import { estimateEnvCost, type CostEstimate } from '../cost/estimate.js'
@@ -47,7 +51,9 @@ export interface EnvPlanInput {
 
 export interface PlannedStack {
   name: string
-  role: 'base' | 'app'
+  /** certificate: the base's us-east-1 stack holding its CDN certificate. */
+  role: 'certificate' | 'base' | 'app'
+  region: string
   resourceCount: number
   /** Resources by CloudFormation type, most numerous first. */
   resources: { type: string; count: number }[]
@@ -61,6 +67,19 @@ export interface PlannedContainer {
   name: string
   settings: string[]
   secrets: string[]
+}
+
+/** Where the env's static and media files are served, read from its planned template. */
+export interface PlannedFiles {
+  /** The base's CloudFront host, or null with `static.cdn: false` (the app serves them). */
+  cdnHost: string | null
+  /** `https://<cdnHost>/<env>/static/`, or null without CDN. */
+  staticUrl: string | null
+  /** `https://<cdnHost>/<env>/media/`, or null when media are linked by pre-signed S3 URLs. */
+  mediaUrl: string | null
+  /** The env's prefixes in the base's assets bucket. */
+  staticLocation: string
+  mediaLocation: string
 }
 
 /** What `djenv env create NAME --dry-run` shows; nothing in AWS is read or changed. */
@@ -90,6 +109,7 @@ export interface EnvPlanResult {
    * a deploy injects every secret stored in SSM for the env and its base.
    */
   containers: PlannedContainer[]
+  files: PlannedFiles
   /** Monthly estimate once its services run; the base's share is unknown offline. */
   cost: CostEstimate
   outDir: string | null
@@ -113,12 +133,20 @@ export async function envPlan(input: EnvPlanInput, deps: EnvPlanDeps): Promise<E
   const desiredCounts = zeroCounts(config)
   const priority = env.kind === 'prod' ? PROD_LISTENER_PRIORITY : hashedPriority(env.name)
   const base = placeholderBaseAttributes(config, ref, account)
+  // CloudFront reads certificates from us-east-1: a base elsewhere comes with a stack there,
+  // whose output a placeholder stands for offline.
+  const certificate = withBase ? resolveCdnCertificateSettings(config, ref, account) : undefined
+  const cdnCertificateArn = certificate && placeholderCdnCertificateArn(config, ref, account)
   // Offline, the secrets the configuration declares stand for what SSM will hold.
   const secrets = config.secrets.names.map((name) => ({ name, from: 'env' as const }))
 
   const build = (app: App) => {
-    if (env.kind === 'prod') addProdBaseStack(app, { config, account, prodEnv: env.name })
-    else if (withBase) addAdhocBaseStack(app, { config, account })
+    if (withBase) {
+      addCdnCertificateStack(app, { config, account, ref })
+      const props = { config, account, cdnCertificateArn }
+      if (env.kind === 'prod') addProdBaseStack(app, { ...props, prodEnv: env.name })
+      else addAdhocBaseStack(app, props)
+    }
     addEnvAppStack(app, env, {
       config,
       account,
@@ -131,24 +159,33 @@ export async function envPlan(input: EnvPlanInput, deps: EnvPlanDeps): Promise<E
   }
 
   const outDir = input.out ? resolve(deps.cwd, input.out) : undefined
-  const planned = (
-    [
-      [names.baseStack, 'base'],
-      [names.appStack, 'app'],
-    ] as const
-  ).filter(([, role]) => role === 'app' || withBase)
+  const planned: { name: string; role: PlannedStack['role']; region: string }[] = [
+    ...(certificate
+      ? [
+          {
+            name: certificate.names.cdnCertificateStack,
+            role: 'certificate' as const,
+            region: CLOUDFRONT_CERTIFICATE_REGION,
+          },
+        ]
+      : []),
+    ...(withBase ? [{ name: names.baseStack, role: 'base' as const, region: config.region }] : []),
+    { name: names.appStack, role: 'app', region: config.region },
+  ]
   const synthesis = await deps.report.step(
-    `Synthesize ${planned.map(([name]) => name).join(' and ')} offline`,
+    `Synthesize ${sentenceList(planned.map((p) => p.name))} offline`,
     () =>
       synthesizeOffline(build, {
         context: djenvContext(config, account),
         validate: input.validate,
-        stacks: planned.map(([name]) => name),
+        stacks: planned.map((p) => p.name),
       }),
   )
-  const stacks = planned.map(([name, role]) =>
-    summarize(name, role, synthesis.templates.get(name) ?? {}, outDir),
+  const stacks = planned.map((p) =>
+    summarize(p.name, p.role, p.region, synthesis.templates.get(p.name) ?? {}, outDir),
   )
+  const appTemplate = synthesis.templates.get(names.appStack) ?? {}
+  const files = plannedFiles(appTemplate)
 
   return {
     env: env.name,
@@ -171,8 +208,9 @@ export async function envPlan(input: EnvPlanInput, deps: EnvPlanDeps): Promise<E
     })),
     database: names.databaseName,
     stacks,
-    shared: sharedWithBase(config, env.kind, names.databaseName, names.env),
-    containers: plannedContainers(synthesis.templates.get(names.appStack) ?? {}),
+    shared: sharedWithBase(config, env.kind, names.databaseName, names.env, files.cdnHost),
+    containers: plannedContainers(appTemplate),
+    files,
     cost: estimateEnvCost(
       config,
       runningShape(config, env.kind, env.name),
@@ -192,6 +230,7 @@ function imagePlan(config: ConfigData, flag: string | undefined): EnvPlanResult[
 function summarize(
   name: string,
   role: PlannedStack['role'],
+  region: string,
   template: Record<string, unknown>,
   outDir?: string,
 ): PlannedStack {
@@ -207,6 +246,7 @@ function summarize(
   return {
     name,
     role,
+    region,
     resourceCount: resources.length,
     resources: [...counts]
       .map(([type, count]) => ({ type, count }))
@@ -216,21 +256,26 @@ function summarize(
   }
 }
 
-/** Each task definition's container with the names (never the values) it is given. */
-function plannedContainers(template: Record<string, unknown>): PlannedContainer[] {
-  type Container = {
-    Name?: string
-    Environment?: { Name?: string }[]
-    Secrets?: { Name?: string }[]
-  }
-  const containers = Object.values(
+type TemplateContainer = {
+  Name?: string
+  Environment?: { Name?: string; Value?: unknown }[]
+  Secrets?: { Name?: string }[]
+}
+
+function templateContainers(template: Record<string, unknown>): TemplateContainer[] {
+  return Object.values(
     (template.Resources ?? {}) as Record<
       string,
       { Type: string; Properties?: Record<string, unknown> }
     >,
   )
     .filter((r) => r.Type === 'AWS::ECS::TaskDefinition')
-    .flatMap((r) => (r.Properties?.ContainerDefinitions ?? []) as Container[])
+    .flatMap((r) => (r.Properties?.ContainerDefinitions ?? []) as TemplateContainer[])
+}
+
+/** Each task definition's container with the names (never the values) it is given. */
+function plannedContainers(template: Record<string, unknown>): PlannedContainer[] {
+  const containers = templateContainers(template)
   const order = (name: string) => {
     const i = (TASK_NAMES as readonly string[]).indexOf(name)
     return i < 0 ? TASK_NAMES.length : i
@@ -244,11 +289,38 @@ function plannedContainers(template: Record<string, unknown>): PlannedContainer[
     .sort((a, b) => order(a.name) - order(b.name))
 }
 
+/**
+ * The file settings every container shares (§8), read from the first one: djenv's own
+ * plain values, never the configuration's or a secret.
+ */
+function plannedFiles(template: Record<string, unknown>): PlannedFiles {
+  const env = new Map(
+    (templateContainers(template)[0]?.Environment ?? []).map((e) => [e.Name, e.Value]),
+  )
+  const text = (name: string) => {
+    const value = env.get(name)
+    return typeof value === 'string' && value !== '' ? value : null
+  }
+  return {
+    cdnHost: text('DJENV_CDN_HOST'),
+    staticUrl: text('DJENV_STATIC_URL'),
+    mediaUrl: text('DJENV_MEDIA_URL'),
+    staticLocation: text('DJENV_STATIC_LOCATION') ?? '',
+    mediaLocation: text('DJENV_MEDIA_LOCATION') ?? '',
+  }
+}
+
+/** `a`, `a and b`, `a, b and c`. */
+function sentenceList(items: string[]): string {
+  return items.length < 2 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1)}`
+}
+
 function sharedWithBase(
   config: ConfigData,
   kind: EnvKind,
   database: string,
   env: string,
+  cdnHost: string | null,
 ): string[] {
   const network = kind === 'prod' ? config.production[env] : config.adhoc
   if (kind === 'prod') {
@@ -256,6 +328,7 @@ function sharedWithBase(
       'VPC, load balancer and security groups of its own base',
       `PostgreSQL instance of its base (database ${database})`,
       ...(network?.redis ? ['Redis of its base'] : []),
+      ...(cdnHost ? [`CloudFront distribution of its base at ${cdnHost}`] : []),
     ]
   }
   return [
@@ -264,6 +337,7 @@ function sharedWithBase(
     `PostgreSQL instance (its own database ${database})`,
     ...(network?.redis ? [`Redis node (keys prefixed ${env}:)`] : []),
     `assets bucket (prefixes ${env}/static/ and ${env}/media/)`,
+    ...(cdnHost ? [`CloudFront distribution at ${cdnHost}`] : []),
     ...(network?.bastion ? ['bastion for `djenv port-forward`'] : []),
   ]
 }

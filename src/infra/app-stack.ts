@@ -442,10 +442,26 @@ export function djangoEnvironment(s: AppSettings): Partial<Record<DjenvVariable,
     DJENV_URL: `https://${host}`,
     DJENV_STATIC_LOCATION: names.staticPrefix,
     DJENV_MEDIA_LOCATION: names.mediaPrefix,
-    // Set when static files are served through a CDN; this base has none.
-    DJENV_STATIC_URL: '',
-    DJENV_MEDIA_URL: '',
+    ...filesEnvironment(s),
     DJENV_REDIS_PREFIX: names.redisPrefix,
+  }
+}
+
+/**
+ * Where the env's files are served (§7): the base's CDN host for django-storages'
+ * `custom_domain`, and URLs under the env's prefixes. Empty without a CDN, and the media URL
+ * is empty when media are linked by pre-signed S3 URLs.
+ */
+function filesEnvironment(
+  s: AppSettings,
+): Pick<Record<DjenvVariable, string>, 'DJENV_CDN_HOST' | 'DJENV_STATIC_URL' | 'DJENV_MEDIA_URL'> {
+  const { cdnHost, cdnMedia } = s.base
+  if (cdnHost === undefined)
+    return { DJENV_CDN_HOST: '', DJENV_STATIC_URL: '', DJENV_MEDIA_URL: '' }
+  return {
+    DJENV_CDN_HOST: cdnHost,
+    DJENV_STATIC_URL: `https://${cdnHost}/${s.names.staticPrefix}/`,
+    DJENV_MEDIA_URL: cdnMedia === 'cdn' ? `https://${cdnHost}/${s.names.mediaPrefix}/` : '',
   }
 }
 

@@ -16,6 +16,7 @@ import { djenvTags, publish, tagResources } from './common.js'
 import { availabilityZonesContextKey } from './flags.js'
 import { BASE_OUTPUTS, BASE_SCHEMA_VERSION, type BaseOutputKey } from './outputs.js'
 import type { BaseSettings } from './settings.js'
+import { StaticCdn } from './static-cdn.js'
 
 const POSTGRES_PORT = 5432
 const REDIS_PORT = 6379
@@ -185,14 +186,7 @@ export class BaseStack extends Stack implements Acknowledging {
       hostedZoneId: s.hostedZoneId,
       zoneName: s.domain,
     })
-    const certificate =
-      s.certificate.kind === 'imported'
-        ? elbv2.ListenerCertificate.fromArn(s.certificate.arn)
-        : new acm.Certificate(this, 'Certificate', {
-            domainName: s.certificate.domainName,
-            subjectAlternativeNames: s.certificate.alternativeNames,
-            validation: acm.CertificateValidation.fromDns(zone),
-          })
+    const certificate = this.certificate(s, zone)
     const alb = new elbv2.ApplicationLoadBalancer(this, 'Alb', {
       vpc,
       internetFacing: true,
@@ -222,7 +216,7 @@ export class BaseStack extends Stack implements Acknowledging {
       port: 443,
       protocol: elbv2.ApplicationProtocol.HTTPS,
       open: false,
-      certificates: [certificate],
+      certificates: [certificate.listener],
       sslPolicy: elbv2.SslPolicy.RECOMMENDED_TLS,
       // Unknown hosts must not look healthy; app rules forward their own hosts.
       defaultAction: elbv2.ListenerAction.fixedResponse(404, {
@@ -313,6 +307,21 @@ export class BaseStack extends Stack implements Acknowledging {
       'Only app task roles write, each under its own env prefix; CloudTrail records their API calls. Server access logs would need a second bucket per base.',
     )
 
+    // CloudFront over the bucket, sharing its stack: CDK cannot write an imported bucket's policy.
+    const cdn = s.cdn
+      ? new StaticCdn(this, 'Cdn', {
+          settings: s.cdn,
+          bucket,
+          zone,
+          certificate:
+            s.cdn.certificate.kind === 'imported'
+              ? acm.Certificate.fromCertificateArn(this, 'CdnCertificate', s.cdn.certificate.arn)
+              : baseCertificate(certificate.own, s),
+          comment: `djenv ${s.names.baseStack}: static and media files`,
+          acknowledgements: ack,
+        })
+      : undefined
+
     // Bastion for port forwarding over Session Manager (no inbound, no key, no socat)
     const bastion = bastionSg ? this.bastion(vpc, bastionSg, s) : undefined
 
@@ -396,6 +405,27 @@ export class BaseStack extends Stack implements Acknowledging {
     out('DbAdminTaskFamily', s.names.dbAdminFamily)
     out('DbAdminContainerName', s.names.dbAdminContainer)
     if (bastion) out('BastionInstanceId', bastion.instanceId)
+    if (cdn) {
+      out('CdnDomainName', cdn.settings.host)
+      out('CdnDistributionId', cdn.distribution.distributionId)
+      out('CdnMedia', cdn.settings.media)
+    }
+  }
+
+  /** The HTTPS listener's certificate: imported by ARN, or the base's own, DNS-validated. */
+  private certificate(
+    s: BaseSettings,
+    zone: route53.IHostedZone,
+  ): { listener: elbv2.IListenerCertificate; own?: acm.ICertificate } {
+    if (s.certificate.kind === 'imported') {
+      return { listener: elbv2.ListenerCertificate.fromArn(s.certificate.arn) }
+    }
+    const own = new acm.Certificate(this, 'Certificate', {
+      domainName: s.certificate.domainName,
+      subjectAlternativeNames: s.certificate.alternativeNames,
+      validation: acm.CertificateValidation.fromDns(zone),
+    })
+    return { listener: own, own }
   }
 
   private redis(
@@ -494,6 +524,12 @@ export class BaseStack extends Stack implements Acknowledging {
     )
     return bastion
   }
+}
+
+/** The base's own `*.<domain>` certificate, which settings pick for the CDN in us-east-1 only. */
+function baseCertificate(own: acm.ICertificate | undefined, s: BaseSettings): acm.ICertificate {
+  if (!own) throw new Error(`${s.names.baseStack} has no certificate of its own for its CDN`)
+  return own
 }
 
 /** IMDSv2 only, and an encrypted root volume where the construct does not set one. */

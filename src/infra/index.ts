@@ -2,13 +2,16 @@ import type { App } from 'aws-cdk-lib'
 
 import type { SecretRef } from '../config/environment.js'
 import type { EnvKind } from '../config/names.js'
+import type { BaseRef } from '../config/naming.js'
 import type { ConfigData } from '../config/schema.js'
 import { AppStack } from './app-stack.js'
 import { BaseStack } from './base-stack.js'
+import { CdnCertificateStack } from './cdn-certificate-stack.js'
 import type { BaseAttributes } from './outputs.js'
 import {
   resolveAdhocAppSettings,
   resolveBaseSettings,
+  resolveCdnCertificateSettings,
   resolveProdAppSettings,
   type DesiredCounts,
   type ImageTags,
@@ -24,6 +27,17 @@ export interface BaseStackProps {
   config: ConfigData
   /** Account the stacks deploy to: the configured one, STS's answer, or a placeholder offline. */
   account: string
+  /**
+   * The `CertificateArn` output of the base's CDN certificate stack, when
+   * `resolveCdnCertificateSettings` says it has one (offline: `placeholderCdnCertificateArn`).
+   */
+  cdnCertificateArn?: string
+}
+
+export interface CdnCertificateStackProps {
+  config: ConfigData
+  account: string
+  ref: BaseRef
 }
 
 export interface ProdBaseStackProps extends BaseStackProps {
@@ -64,15 +78,31 @@ export interface ProdAppStackProps extends AppStackProps {
 
 /** Adds the project's ad hoc base stack, `<project>-<base>`. */
 export function addAdhocBaseStack(app: App, props: BaseStackProps): BaseStack {
-  return acknowledged(
-    new BaseStack(app, resolveBaseSettings(props.config, { kind: 'adhoc' }, props.account)),
-  )
+  return addBaseStack(app, { kind: 'adhoc' }, props)
 }
 
 /** Adds a production env's base stack, `<project>-<prodEnv>`. */
 export function addProdBaseStack(app: App, props: ProdBaseStackProps): BaseStack {
-  const ref = { kind: 'prod', name: props.prodEnv } as const
-  return acknowledged(new BaseStack(app, resolveBaseSettings(props.config, ref, props.account)))
+  return addBaseStack(app, { kind: 'prod', name: props.prodEnv }, props)
+}
+
+function addBaseStack(app: App, ref: BaseRef, props: BaseStackProps): BaseStack {
+  const settings = resolveBaseSettings(props.config, ref, props.account, props.cdnCertificateArn)
+  return acknowledged(new BaseStack(app, settings))
+}
+
+/**
+ * Adds the us-east-1 stack holding a base's CDN certificate, `<project>-<base>-static`, or
+ * nothing when the base needs none (CDN off, a configured certificate, or a base in us-east-1
+ * whose own certificate covers the host). Deploy it before the base, whose `cdnCertificateArn`
+ * is its `CDN_CERTIFICATE_OUTPUT`.
+ */
+export function addCdnCertificateStack(
+  app: App,
+  props: CdnCertificateStackProps,
+): CdnCertificateStack | undefined {
+  const settings = resolveCdnCertificateSettings(props.config, props.ref, props.account)
+  return settings ? new CdnCertificateStack(app, settings) : undefined
 }
 
 /** Adds an ad hoc env's app stack, `<project>-<base>-<env>`. */
@@ -106,6 +136,7 @@ function acknowledged<T extends BaseStack | AppStack>(stack: T): T {
 
 export type { AppStack } from './app-stack.js'
 export type { BaseStack } from './base-stack.js'
+export { CDN_CERTIFICATE_OUTPUT, type CdnCertificateStack } from './cdn-certificate-stack.js'
 export {
   DJENV_FEATURE_FLAGS,
   availabilityZonesContext,
@@ -122,9 +153,12 @@ export {
   type BaseOutputKey,
   type OutputSpec,
 } from './outputs.js'
-export { placeholderBaseAttributes } from './placeholders.js'
+export { placeholderBaseAttributes, placeholderCdnCertificateArn } from './placeholders.js'
 export {
+  CLOUDFRONT_CERTIFICATE_REGION,
   PROD_LISTENER_PRIORITY,
+  resolveCdnCertificateSettings,
+  type CdnCertificateSettings,
   type DesiredCounts,
   type ImageTags,
   type InjectedSecret,

@@ -14,7 +14,7 @@ export interface OutputSpec {
   /** A comma-joined list in the output, a StringList in SSM. */
   readonly list?: true
   /** Present only with this option of the base. */
-  readonly when?: 'redis' | 'bastion'
+  readonly when?: 'redis' | 'bastion' | 'cdn'
 }
 
 /**
@@ -45,6 +45,9 @@ export const BASE_OUTPUTS = {
   DbAdminTaskFamily: { ssm: 'db-admin-family' },
   DbAdminContainerName: { ssm: 'db-admin-container' },
   BastionInstanceId: { ssm: 'bastion-instance-id', when: 'bastion' },
+  CdnDomainName: { ssm: 'cdn-domain', when: 'cdn' },
+  CdnDistributionId: { ssm: 'cdn-distribution-id', when: 'cdn' },
+  CdnMedia: { ssm: 'cdn-media', when: 'cdn' },
 } as const satisfies Record<string, OutputSpec>
 
 export type BaseOutputKey = keyof typeof BASE_OUTPUTS
@@ -92,6 +95,12 @@ export interface BaseAttributes {
   dbAdminContainerName: string
   /** Absent when the base has no bastion. */
   bastionInstanceId?: string
+  /** The CDN host, e.g. `static.<domain>`; the three CDN keys are absent with `static.cdn: false`. */
+  cdnHost?: string
+  /** The distribution serving the bucket, for invalidations. */
+  cdnDistributionId?: string
+  /** cdn: media served through the distribution; signed: media linked by pre-signed S3 URLs. */
+  cdnMedia?: 'cdn' | 'signed'
 }
 
 /**
@@ -132,6 +141,7 @@ export function baseAttributesFromOutputs(
   const redisHost = optional('RedisHost')
   const redisPort = optional('RedisPort')
   const bastionInstanceId = optional('BastionInstanceId')
+  const cdn = cdnAttributes(stackName, optional)
   return {
     kind,
     vpcId: get('VpcId'),
@@ -154,5 +164,25 @@ export function baseAttributesFromOutputs(
     dbAdminTaskFamily: get('DbAdminTaskFamily'),
     dbAdminContainerName: get('DbAdminContainerName'),
     ...(bastionInstanceId ? { bastionInstanceId } : {}),
+    ...cdn,
   }
+}
+
+/** The three CDN keys, all or none: a base publishes them together. */
+function cdnAttributes(
+  stackName: string,
+  optional: (key: BaseOutputKey) => string | undefined,
+): Pick<BaseAttributes, 'cdnHost' | 'cdnDistributionId' | 'cdnMedia'> {
+  const cdnHost = optional('CdnDomainName')
+  if (cdnHost === undefined) return {}
+  const cdnDistributionId = optional('CdnDistributionId')
+  const cdnMedia = optional('CdnMedia')
+  if (cdnDistributionId === undefined || (cdnMedia !== 'cdn' && cdnMedia !== 'signed')) {
+    throw new DjenvError(
+      'BASE_NOT_FOUND',
+      `Base ${stackName} publishes CdnDomainName without a valid CdnDistributionId and CdnMedia.`,
+      'Deploy the base again (`djenv base deploy`) so that it publishes every output.',
+    )
+  }
+  return { cdnHost, cdnDistributionId, cdnMedia }
 }

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto'
 import type { ConfigData } from '../config/schema.js'
 import { baseNames, type BaseRef } from '../config/naming.js'
 import type { BaseAttributes } from './outputs.js'
+import { CLOUDFRONT_CERTIFICATE_REGION } from './settings.js'
 
 /**
  * Base attributes for offline synthesis (`--dry-run` without a deployed base): shaped like
@@ -52,7 +53,35 @@ export function placeholderBaseAttributes(
     dbAdminTaskFamily: names.dbAdminFamily,
     dbAdminContainerName: names.dbAdminContainer,
     ...(network?.bastion ? { bastionInstanceId: `i-${hex('bastion', 17)}` } : {}),
+    ...(names.cdnHost === undefined
+      ? {}
+      : {
+          cdnHost: names.cdnHost,
+          cdnDistributionId: `E${hex('distribution', 13).toUpperCase()}`,
+          cdnMedia: config.static.media,
+        }),
   }
+}
+
+/**
+ * A us-east-1 certificate ARN standing for the output of a base's certificate stack offline;
+ * derived from the stack name, so plans stay the same from run to run.
+ */
+export function placeholderCdnCertificateArn(
+  config: ConfigData,
+  ref: BaseRef,
+  account: string,
+): string {
+  const names = baseNames(config, ref)
+  const hex = createHash('sha256').update(`${names.cdnCertificateStack}/certificate`).digest('hex')
+  const id = [
+    hex.slice(0, 8),
+    hex.slice(8, 12),
+    hex.slice(12, 16),
+    hex.slice(16, 20),
+    hex.slice(20, 32),
+  ]
+  return `arn:${partitionOf(config.region)}:acm:${CLOUDFRONT_CERTIFICATE_REGION}:${account}:certificate/${id.join('-')}`
 }
 
 function partitionOf(region: string): string {

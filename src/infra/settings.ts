@@ -60,6 +60,31 @@ export type CertificateSettings =
   | { kind: 'imported'; arn: string }
   | { kind: 'created'; domainName: string; alternativeNames: string[] }
 
+/**
+ * CloudFront over the assets bucket (infrastructure.md §7). CloudFront takes its certificate
+ * from us-east-1 only: a configured ARN, the base's own `*.<domain>` certificate when the base
+ * is in us-east-1, or the output of the base's certificate stack, passed in by attribute.
+ */
+export interface CdnSettings {
+  /** `static.<domain>` (ad hoc base) or `static-<env>.<domain>` (production), or configured. */
+  host: string
+  certificate: { kind: 'imported'; arn: string } | { kind: 'base' }
+  /** cdn: media served through the distribution; signed: the distribution may not read media. */
+  media: 'cdn' | 'signed'
+}
+
+/** The small us-east-1 stack that holds a DNS-validated certificate for a base's CDN host. */
+export interface CdnCertificateSettings {
+  names: BaseNames
+  target: StackTarget
+  host: string
+  domain: string
+  hostedZoneId: string
+}
+
+/** The region CloudFront reads certificates from. */
+export const CLOUDFRONT_CERTIFICATE_REGION = 'us-east-1'
+
 export interface BaseSettings {
   kind: EnvKind
   names: BaseNames
@@ -80,6 +105,8 @@ export interface BaseSettings {
   /** Production: data kept on delete, deletion and termination protection. */
   protect: boolean
   logRetentionDays: number
+  /** Undefined with `static.cdn: false`. */
+  cdn: CdnSettings | undefined
 }
 
 export interface ServicePlan {
@@ -150,10 +177,15 @@ const PROD_WORKER_SIZE: TaskSize = { cpu: 512, memory: 1024 }
 const DEFAULT_VPC_CIDR = '10.0.0.0/16'
 const TAG = /^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/
 
+/**
+ * `cdnCertificateArn`: the output of the base's certificate stack, required when
+ * `resolveCdnCertificateSettings` says the base has one (offline: a placeholder).
+ */
 export function resolveBaseSettings(
   config: ConfigData,
   ref: BaseRef,
   account: string,
+  cdnCertificateArn?: string,
 ): BaseSettings {
   const target = stackTarget(config, account)
   const names = baseNames(config, ref)
@@ -189,7 +221,69 @@ export function resolveBaseSettings(
     bastion: network.bastion,
     protect: Boolean(prod),
     logRetentionDays: prod ? 90 : 7,
+    cdn: cdnSettings(config, ref, names, cdnCertificateArn),
   }
+}
+
+function cdnSettings(
+  config: ConfigData,
+  ref: BaseRef,
+  names: BaseNames,
+  stackArn: string | undefined,
+): CdnSettings | undefined {
+  const host = names.cdnHost
+  if (host === undefined) return undefined
+  const media = config.static.media
+  const configured = configuredCdnCertificate(config, ref)
+  if (configured) return { host, certificate: { kind: 'imported', arn: configured }, media }
+  if (baseCertificateCoversCdn(config, host)) {
+    return {
+      host,
+      certificate: config.certificateArn
+        ? { kind: 'imported', arn: config.certificateArn }
+        : { kind: 'base' },
+      media,
+    }
+  }
+  if (stackArn === undefined) {
+    throw new Error(
+      `${names.baseStack} needs the ARN of its CDN certificate (stack ${names.cdnCertificateStack})`,
+    )
+  }
+  return { host, certificate: { kind: 'imported', arn: stackArn }, media }
+}
+
+/**
+ * The us-east-1 certificate stack a base needs before it deploys, or undefined: none when the
+ * CDN is off, a certificate ARN is configured, or the base is in us-east-1 and its own
+ * `*.<domain>` certificate covers the CDN host.
+ */
+export function resolveCdnCertificateSettings(
+  config: ConfigData,
+  ref: BaseRef,
+  account: string,
+): CdnCertificateSettings | undefined {
+  const names = baseNames(config, ref)
+  const host = names.cdnHost
+  if (host === undefined || configuredCdnCertificate(config, ref)) return undefined
+  if (baseCertificateCoversCdn(config, host)) return undefined
+  return {
+    names,
+    target: { ...stackTarget(config, account), region: CLOUDFRONT_CERTIFICATE_REGION },
+    host,
+    domain: config.domain,
+    hostedZoneId: config.hostedZoneId,
+  }
+}
+
+function configuredCdnCertificate(config: ConfigData, ref: BaseRef): string | undefined {
+  const own = ref.kind === 'prod' ? config.production[ref.name]?.static.certificateArn : undefined
+  return own ?? config.static.certificateArn
+}
+
+/** The base's certificate is `*.<domain>` in its region: usable when that is us-east-1. */
+function baseCertificateCoversCdn(config: ConfigData, host: string): boolean {
+  return config.region === CLOUDFRONT_CERTIFICATE_REGION && coveredByWildcard(host, config.domain)
 }
 
 export interface AppInput {

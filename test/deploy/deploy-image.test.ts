@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs'
+
 import { GetLogEventsCommand, StartLiveTailCommand } from '@aws-sdk/client-cloudwatch-logs'
 import { DescribeImagesCommand } from '@aws-sdk/client-ecr'
 import {
@@ -8,32 +10,40 @@ import {
   RunTaskCommand,
   UpdateServiceCommand,
   type Deployment,
+  type RunTaskCommandInput,
   type Service,
 } from '@aws-sdk/client-ecs'
 import { DescribeTargetHealthCommand } from '@aws-sdk/client-elastic-load-balancing-v2'
 import { PutParameterCommand } from '@aws-sdk/client-ssm'
-import { beforeEach, describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { parse, stringify } from 'yaml'
 
 import { deployImage, type DeployImageInput } from '../../src/deploy/deploy-image.js'
 import type { LogEvent } from '../../src/aws/logs.js'
 import { renderDeployImage } from '../../src/ui/render/deploy-image.js'
+import { deployImageSummary } from '../../src/ui/render/step-summaries.js'
 import {
   appMocks,
   envFixture,
   liveTailStream,
   REGISTRY,
+  SHOP_CONFIG,
   taskDefinitions,
   testDeps,
 } from '../support/app-env.js'
 import { scriptedAsker } from '../support/scripted-asker.js'
+import { tempTree } from '../support/tmp.js'
 
 const mocks = appMocks()
 const f = envFixture('pr-42')
 const SERVICES = ['web', 'worker', 'beat'] as const
 const migrateTask = 'arn:aws:ecs:eu-west-1:123456789012:task/shop-dev-pr-42/mig1'
+const staticTask = 'arn:aws:ecs:eu-west-1:123456789012:task/shop-dev-pr-42/static1'
+const COLLECTSTATIC = ['python', 'manage.py', 'collectstatic', '--noinput']
 
 let tds: ReturnType<typeof taskDefinitions>
 let params: Map<string, string>
+let tree: ReturnType<typeof tempTree>
 
 /** What a service's deployments look like at a poll after the update to `next`. */
 type Rollout = (
@@ -108,38 +118,75 @@ function givenServices(rollout: Rollout = completes) {
   return updated
 }
 
-/** The migration task: it writes one line and exits with `code`. */
-function givenMigration(code: number) {
-  let delivered = false
-  mocks.ecs.on(RunTaskCommand).resolves({ tasks: [{ taskArn: migrateTask }] })
+/**
+ * The one-off tasks of the new migrate revision: migrations (no command override) and
+ * collectstatic (a command override); each writes one line and exits with its code.
+ */
+function givenTasks(codes: { migrate?: number; collectstatic?: number } = {}) {
+  const delivered = new Set<string>()
+  const arnOf = (i: RunTaskCommandInput) =>
+    i.overrides?.containerOverrides?.[0]?.command?.includes('collectstatic')
+      ? staticTask
+      : migrateTask
+  const codeOf = (arn: string) => (arn === staticTask ? codes.collectstatic : codes.migrate) ?? 0
+  mocks.ecs
+    .on(RunTaskCommand)
+    .callsFake((i: RunTaskCommandInput) => ({ tasks: [{ taskArn: arnOf(i) }] }))
   mocks.logs.on(GetLogEventsCommand).resolves({ events: [] })
-  mocks.logs.on(StartLiveTailCommand).resolves({
-    responseStream: liveTailStream(
-      [
-        [
-          {
-            stream: 'migrate/migrate/mig1',
-            message: code ? 'django.db.utils.ProgrammingError' : 'Applying shop.0042... OK',
-          },
-        ],
-      ],
-      { onDelivered: () => (delivered = true) },
-    ),
+  mocks.logs.on(StartLiveTailCommand).callsFake((i: { logStreamNames?: string[] }) => {
+    const stream = i.logStreamNames?.[0] ?? ''
+    const arn = stream.endsWith('/static1') ? staticTask : migrateTask
+    const failed = codeOf(arn) !== 0
+    const message =
+      arn === staticTask
+        ? failed
+          ? 'botocore.exceptions.NoCredentialsError'
+          : '128 static files copied'
+        : failed
+          ? 'django.db.utils.ProgrammingError'
+          : 'Applying shop.0042... OK'
+    return {
+      responseStream: liveTailStream([[{ stream, message }]], {
+        onDelivered: () => delivered.add(arn),
+      }),
+    }
   })
   mocks.ecs.on(DescribeTasksCommand).callsFake((input: { tasks?: string[] }) => {
-    if (input.tasks?.[0] !== migrateTask) return { tasks: [] }
+    const arn = input.tasks?.[0] ?? ''
+    if (arn !== migrateTask && arn !== staticTask) return { tasks: [] }
     return {
       tasks: [
-        delivered
+        delivered.has(arn)
           ? {
-              taskArn: migrateTask,
+              taskArn: arn,
               lastStatus: 'STOPPED',
-              containers: [{ name: 'migrate', exitCode: code }],
+              containers: [{ name: 'migrate', exitCode: codeOf(arn) }],
             }
-          : { taskArn: migrateTask, lastStatus: 'RUNNING' },
+          : { taskArn: arn, lastStatus: 'RUNNING' },
       ],
     }
   })
+}
+
+/** The migration task: it writes one line and exits with `code`; collectstatic succeeds. */
+function givenMigration(code: number) {
+  givenTasks({ migrate: code })
+}
+
+/** The names of the ECS commands sent, in order, with each RunTask named after its task. */
+function ecsCalls(): string[] {
+  return mocks.ecs.calls().map((c) => {
+    const command = c.args[0] as { constructor: { name: string }; input: RunTaskCommandInput }
+    const name = command.constructor.name.replace(/Command$/, '')
+    if (name !== 'RunTask') return name
+    return command.input.overrides ? 'RunTask(collectstatic)' : 'RunTask(migrate)'
+  })
+}
+
+/** The example configuration with a `static` block of its own, in a temporary file. */
+function configWith(staticBlock: Record<string, unknown>): string {
+  const config = parse(readFileSync(SHOP_CONFIG, 'utf8')) as Record<string, unknown>
+  return tree.write('djenv.yml', stringify({ ...config, static: staticBlock }))
 }
 
 function input(o: Partial<DeployImageInput> = {}): DeployImageInput & { lines: LogEvent[] } {
@@ -149,6 +196,7 @@ function input(o: Partial<DeployImageInput> = {}): DeployImageInput & { lines: L
     name: 'pr-42',
     tag: 'new5678',
     skipMigrations: false,
+    skipCollectstatic: false,
     wait: true,
     timeoutMs: 15 * 60_000,
     maxTaskFailures: 3,
@@ -161,6 +209,7 @@ function input(o: Partial<DeployImageInput> = {}): DeployImageInput & { lines: L
 }
 
 beforeEach(() => {
+  tree = tempTree()
   mocks.reset()
   mocks.givenEnv(f)
   mocks.givenImages('old1234', 'new5678')
@@ -171,6 +220,8 @@ beforeEach(() => {
     TargetHealthDescriptions: [{ TargetHealth: { State: 'healthy' } }],
   })
 })
+
+afterEach(() => tree.cleanup())
 
 describe('deployImage', () => {
   it('registers new revisions, migrates, rolls every service and records the tag', async () => {
@@ -189,6 +240,7 @@ describe('deployImage', () => {
       exitCode: 0,
       recorded: true,
       migration: { taskArn: migrateTask, exitCode: 0 },
+      collectstatic: { taskArn: staticTask, exitCode: 0 },
     })
     expect(result.taskDefinitions).toEqual(
       ['web', 'worker', 'beat', 'migrate'].map((task) => ({
@@ -214,7 +266,10 @@ describe('deployImage', () => {
         taskDefinition: tds.arnOf(svc, 6),
       })
     }
-    expect(i.lines.map((l) => l.message)).toEqual(['Applying shop.0042... OK'])
+    expect(i.lines.map((l) => l.message)).toEqual([
+      'Applying shop.0042... OK',
+      '128 static files copied',
+    ])
     for (const task of ['web', 'worker', 'beat', 'migrate'])
       expect(params.get(`${f.ssmRoot}/state/images/${task}`)).toBe('new5678')
     expect(params.get(`${f.ssmRoot}/state/deployed-at`)).toBe(deps.clock.now().toISOString())
@@ -460,9 +515,17 @@ describe('deployImage', () => {
   it('with --skip-migrations and --no-wait updates the services and returns', async () => {
     givenServices()
 
-    const result = await deployImage(input({ skipMigrations: true, wait: false }), testDeps())
+    const result = await deployImage(
+      input({ skipMigrations: true, skipCollectstatic: true, wait: false }),
+      testDeps(),
+    )
 
-    expect(result).toMatchObject({ outcome: 'started', migration: null, recorded: false })
+    expect(result).toMatchObject({
+      outcome: 'started',
+      migration: null,
+      collectstatic: null,
+      recorded: false,
+    })
     expect(mocks.ecs).not.toHaveReceivedCommand(RunTaskCommand)
     expect(mocks.ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 3)
     expect(mocks.ssm).not.toHaveReceivedCommand(PutParameterCommand)
@@ -487,6 +550,194 @@ describe('deployImage', () => {
       djenvCode: 'STACK_BUSY',
     })
     expect(mocks.ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand)
+  })
+
+  describe('collectstatic', () => {
+    it('runs the configured command on the new migrate revision after migrations, before any service update', async () => {
+      givenServices()
+      givenTasks()
+      const configPath = configWith({
+        collectstatic: 'python manage.py collectstatic --noinput --clear',
+      })
+      const deps = testDeps()
+      const i = input({ configPath })
+
+      const result = await deployImage(i, deps)
+
+      expect(result).toMatchObject({
+        outcome: 'completed',
+        exitCode: 0,
+        collectstatic: { taskArn: staticTask, exitCode: 0 },
+        durations: { collectstaticMs: expect.any(Number) },
+      })
+      expect(mocks.ecs).toHaveReceivedCommandTimes(RunTaskCommand, 2)
+      expect(mocks.ecs).toHaveReceivedNthCommandWith(RunTaskCommand, 2, {
+        cluster: f.cluster,
+        taskDefinition: tds.arnOf('migrate', 6),
+        launchType: 'FARGATE',
+        startedBy: 'djenv',
+        networkConfiguration: {
+          awsvpcConfiguration: {
+            subnets: ['subnet-a', 'subnet-b'],
+            securityGroups: ['sg-app'],
+            assignPublicIp: 'DISABLED',
+          },
+        },
+        overrides: {
+          containerOverrides: [
+            {
+              name: 'migrate',
+              command: ['python', 'manage.py', 'collectstatic', '--noinput', '--clear'],
+            },
+          ],
+        },
+      })
+      const calls = ecsCalls()
+      expect(calls.indexOf('RunTask(migrate)')).toBeGreaterThan(
+        calls.lastIndexOf('RegisterTaskDefinition'),
+      )
+      expect(calls.indexOf('RunTask(collectstatic)')).toBeGreaterThan(
+        calls.indexOf('RunTask(migrate)'),
+      )
+      expect(calls.indexOf('UpdateService')).toBeGreaterThan(
+        calls.indexOf('RunTask(collectstatic)'),
+      )
+      // Its output is followed live, from the migrate container's stream.
+      expect(mocks.logs).toHaveReceivedCommandWith(StartLiveTailCommand, {
+        logStreamNames: ['migrate/migrate/static1'],
+      })
+      expect(i.lines.map((l) => l.message)).toContain('128 static files copied')
+      expect(renderDeployImage(result)).toMatch(
+        /collectstatic {2}exit code 0 in \d+ s \(task static1\)/,
+      )
+      expect(deployImageSummary(result)).toContain('; collectstatic exited 0;')
+    })
+
+    it.each([1, 2])(
+      'stops at a collectstatic exit code %i: no service is updated, the code is the result',
+      async (code) => {
+        givenServices()
+        givenTasks({ collectstatic: code })
+        const deps = testDeps()
+
+        const result = await deployImage(input(), deps)
+
+        expect(result).toMatchObject({
+          outcome: 'collectstatic-failed',
+          exitCode: code,
+          recorded: false,
+          migration: { taskArn: migrateTask, exitCode: 0 },
+          collectstatic: { taskArn: staticTask, exitCode: code },
+          durations: { rolloutMs: null, collectstaticMs: expect.any(Number) },
+        })
+        expect(result.services.every((s) => s.state === 'not-updated')).toBe(true)
+        expect(result.services.map((s) => s.taskDefinition)).toEqual(
+          SERVICES.map((s) => tds.arnOf(s, 5)),
+        )
+        expect(mocks.ecs).not.toHaveReceivedCommand(UpdateServiceCommand)
+        expect(mocks.ssm).not.toHaveReceivedCommand(PutParameterCommand)
+        expect(deps.report.warnings).toEqual([
+          `collectstatic failed with exit code ${code}; no service was updated (they still run old1234).`,
+        ])
+        expect(renderDeployImage(result)).toMatch(
+          new RegExp(
+            `collectstatic failed with exit code ${code}; no service of pr-42 was updated`,
+          ),
+        )
+        expect(deployImageSummary(result)).toContain(
+          '### djenv deploy-image pr-42 new5678: collectstatic-failed',
+        )
+        expect(deployImageSummary(result)).toContain('they still run the previous image')
+      },
+    )
+
+    it('stops when its task never ran, naming what still runs', async () => {
+      givenServices()
+      givenTasks()
+      mocks.ecs.on(DescribeTasksCommand, { tasks: [staticTask] }).resolves({
+        tasks: [
+          {
+            taskArn: staticTask,
+            lastStatus: 'STOPPED',
+            stopCode: 'TaskFailedToStart',
+            stoppedReason: 'ResourceInitializationError: unable to pull secrets',
+            containers: [{ name: 'migrate' }],
+          },
+        ],
+      })
+
+      const run = deployImage(input(), testDeps())
+
+      await expect(run).rejects.toMatchObject({
+        djenvCode: 'TASK_FAILED',
+        oclif: { exit: 1 },
+        message: expect.stringMatching(
+          /^collectstatic: Task static1 .* never ran: .*ResourceInitializationError.*; no service was updated \(they still run old1234\)\.$/,
+        ),
+      })
+      expect(mocks.ecs).not.toHaveReceivedCommand(UpdateServiceCommand)
+    })
+
+    it('is not run with --skip-collectstatic', async () => {
+      givenServices()
+      givenTasks()
+      const deps = testDeps()
+
+      const result = await deployImage(input({ skipCollectstatic: true }), deps)
+
+      expect(result).toMatchObject({
+        outcome: 'completed',
+        collectstatic: null,
+        durations: { collectstaticMs: null },
+      })
+      expect(mocks.ecs).toHaveReceivedCommandTimes(RunTaskCommand, 1)
+      expect(ecsCalls()).not.toContain('RunTask(collectstatic)')
+      expect(deps.report.infos).toContain('collectstatic skipped (--skip-collectstatic)')
+    })
+
+    it('never runs with static.cdn: false, and says so once', async () => {
+      givenServices()
+      givenTasks()
+      const deps = testDeps()
+
+      const result = await deployImage(input({ configPath: configWith({ cdn: false }) }), deps)
+
+      expect(result).toMatchObject({ outcome: 'completed', collectstatic: null })
+      expect(ecsCalls().filter((c) => c.startsWith('RunTask'))).toEqual(['RunTask(migrate)'])
+      expect(deps.report.infos.filter((t) => t.includes('static.cdn is false'))).toHaveLength(1)
+    })
+
+    it('still runs with --skip-migrations', async () => {
+      givenServices()
+      givenTasks()
+
+      const result = await deployImage(input({ skipMigrations: true }), testDeps())
+
+      expect(result).toMatchObject({
+        outcome: 'completed',
+        migration: null,
+        collectstatic: { taskArn: staticTask, exitCode: 0 },
+      })
+      expect(mocks.ecs).toHaveReceivedCommandWith(RunTaskCommand, {
+        taskDefinition: tds.arnOf('migrate', 6),
+        overrides: { containerOverrides: [{ name: 'migrate', command: COLLECTSTATIC }] },
+      })
+      const calls = ecsCalls()
+      expect(calls.filter((c) => c.startsWith('RunTask'))).toEqual(['RunTask(collectstatic)'])
+      expect(calls.indexOf('UpdateService')).toBeGreaterThan(
+        calls.indexOf('RunTask(collectstatic)'),
+      )
+    })
+
+    it('does not run when a failed migration already stopped the deploy', async () => {
+      givenServices()
+      givenTasks({ migrate: 3 })
+
+      const result = await deployImage(input(), testDeps())
+
+      expect(result).toMatchObject({ outcome: 'migration-failed', collectstatic: null })
+      expect(ecsCalls()).not.toContain('RunTask(collectstatic)')
+    })
   })
 
   describe('in production', () => {
@@ -516,6 +767,9 @@ describe('deployImage', () => {
         djenvCode: 'CANCELLED',
       })
       expect(deps.report.infos).toContain('  web      old1234 → new5678')
+      expect(deps.report.infos).toContain(
+        '  then python manage.py collectstatic --noinput, with the new image',
+      )
       expect(mocks.ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand)
     })
 

@@ -120,7 +120,7 @@ describe('envGc', () => {
     )
   })
 
-  it('goes on after one env fails, and reports each failure', async () => {
+  it('destroys each expired env with its database and files, and goes on after one fails', async () => {
     const asked: EnvDestroyInput[] = []
 
     const result = await envGc({ dryRun: false }, deps(), async (i) => {
@@ -133,15 +133,16 @@ describe('envGc', () => {
         stack: `shop-dev-${i.name}`,
         outcome: 'destroyed',
         database: { name: 'x', dropped: true },
+        files: { deleted: 0, kept: false },
         secrets: { deleted: 0, kept: false },
         parametersDeleted: 0,
         durationMs: 0,
       }
     })
 
-    expect(asked.map((i) => [i.name, i.yes, i.force])).toEqual([
-      ['pr-1', true, false],
-      ['pr-2', true, false],
+    expect(asked.map((i) => [i.name, i.yes, i.force, i.keepDatabase, i.keepFiles])).toEqual([
+      ['pr-1', true, false, false, false],
+      ['pr-2', true, false, false, false],
     ])
     expect(result.destroyed).toEqual(['pr-2'])
     expect(result.failed).toEqual([

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 import { CreateChangeSetCommand } from '@aws-sdk/client-cloudformation'
@@ -15,17 +16,27 @@ import {
   DescribeRulesCommand,
   ElasticLoadBalancingV2Client,
 } from '@aws-sdk/client-elastic-load-balancing-v2'
+import {
+  DeleteObjectsCommand,
+  ListObjectsV2Command,
+  NoSuchBucket,
+  type DeleteObjectsCommandInput,
+  type ListObjectsV2CommandInput,
+} from '@aws-sdk/client-s3'
 import { PutParameterCommand } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { parse, stringify } from 'yaml'
 
 import { envCreate, type EnvCreateInput } from '../../src/deploy/env-create.js'
 import { envDestroy } from '../../src/deploy/env-destroy.js'
+import { envGc } from '../../src/deploy/env-gc.js'
 import { hashedPriority } from '../../src/deploy/priority.js'
 import { createAsker } from '../../src/ui/ask.js'
 import { fakeAws, type FakeAws } from '../support/fake-aws.js'
 import { fakeClock } from '../support/fake-clock.js'
 import { recordingReporter } from '../support/recording-reporter.js'
+import { tempTree } from '../support/tmp.js'
 
 const cwd = fileURLToPath(new URL('../../examples/shop', import.meta.url))
 const ecr = mockClient(ECRClient)
@@ -69,6 +80,23 @@ let aws: FakeAws
 let tasks: RunTaskCommandInput[]
 let exitCodes: Record<string, number>
 let services: Map<string, { desired: number; taskDefinition: string }>
+
+/** What a one-off task ran: db-admin, migrations (no override) or collectstatic. */
+function taskName(t: RunTaskCommandInput | undefined): string {
+  if (t?.taskDefinition?.endsWith('db-admin')) return 'db-admin'
+  const command = t?.overrides?.containerOverrides?.[0]?.command
+  if (!command) return 'migrate'
+  return command.includes('collectstatic') ? 'collectstatic' : command.join(' ')
+}
+
+/** Every ECS command sent, in order, with each RunTask named after its task. */
+function ecsCalls(): string[] {
+  return ecs.calls().map((c) => {
+    const command = c.args[0] as { constructor: { name: string }; input: RunTaskCommandInput }
+    const name = command.constructor.name.replace(/Command$/, '')
+    return name === 'RunTask' ? `RunTask(${taskName(command.input)})` : name
+  })
+}
 
 const input: EnvCreateInput = { name: 'pr-42', yes: true, wait: false, timeoutMs: 60_000 }
 const deps = () => ({
@@ -117,12 +145,14 @@ beforeEach(() => {
     const n = Number(i.tasks[0]?.split('task').pop()) - 1
     const family = tasks[n]?.taskDefinition ?? ''
     const container = family.endsWith('db-admin') ? 'db-admin' : 'migrate'
+    // collectstatic is the migrate family with a command override: its own key.
+    const key = taskName(tasks[n]) === 'collectstatic' ? 'collectstatic' : family
     return {
       tasks: [
         {
           lastStatus: 'STOPPED',
           stopCode: 'EssentialContainerExited',
-          containers: [{ name: container, exitCode: exitCodes[family] ?? 0 }],
+          containers: [{ name: container, exitCode: exitCodes[key] ?? 0 }],
         },
       ],
     }
@@ -206,11 +236,21 @@ describe('envCreate', () => {
       aws.parameters.get('/djenv/shop/pr-42/secrets/SECRET_KEY')?.length,
     ).toBeGreaterThanOrEqual(50)
     expect(aws.parameters.get('/djenv/shop/dev/envs/pr-42/state/images/web')).toBe('3f2c1d0')
-    // The database first (db-admin on the ops cluster), then migrations, both on-demand Fargate, no public IP.
-    expect(tasks.map((t) => [t.cluster, t.taskDefinition, t.launchType])).toEqual([
-      ['shop-dev-ops', 'shop-dev-db-admin', 'FARGATE'],
-      ['shop-dev-pr-42', 'shop-dev-pr-42-migrate', 'FARGATE'],
+    // The database first (db-admin on the ops cluster), then migrations, then collectstatic
+    // (the migrate family with the configured command), all on-demand Fargate, no public IP.
+    expect(tasks.map((t) => [t.cluster, t.taskDefinition, t.launchType, taskName(t)])).toEqual([
+      ['shop-dev-ops', 'shop-dev-db-admin', 'FARGATE', 'db-admin'],
+      ['shop-dev-pr-42', 'shop-dev-pr-42-migrate', 'FARGATE', 'migrate'],
+      ['shop-dev-pr-42', 'shop-dev-pr-42-migrate', 'FARGATE', 'collectstatic'],
     ])
+    expect(tasks[2]?.overrides?.containerOverrides).toEqual([
+      { name: 'migrate', command: ['python', 'manage.py', 'collectstatic', '--noinput'] },
+    ])
+    expect(tasks[2]?.networkConfiguration?.awsvpcConfiguration).toEqual({
+      subnets: SUBNETS,
+      securityGroups: [APP_SG],
+      assignPublicIp: 'DISABLED',
+    })
     expect(tasks[0]?.networkConfiguration?.awsvpcConfiguration).toEqual({
       subnets: SUBNETS,
       securityGroups: [APP_SG],
@@ -259,6 +299,91 @@ describe('envCreate', () => {
       message: 'Migrations failed with exit code 3; no service was started.',
     })
     expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand)
+  })
+
+  it('stops before starting any service when collectstatic fails, naming the logs and the retry', async () => {
+    exitCodes.collectstatic = 1
+
+    const error = await envCreate(input, deps()).catch((e: unknown) => e)
+
+    expect(error).toMatchObject({
+      djenvCode: 'TASK_FAILED',
+      oclif: { exit: 1 },
+      message: 'collectstatic failed with exit code 1; no service was started.',
+      hint: expect.stringMatching(
+        /log group \/djenv\/shop\/dev\/pr-42 \(stream migrate\/migrate\/task3\).*`djenv env create pr-42`/,
+      ),
+    })
+    expect(tasks.map(taskName)).toEqual(['db-admin', 'migrate', 'collectstatic'])
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand)
+    expect(aws.parameters.has('/djenv/shop/dev/envs/pr-42/state/created-at')).toBe(false)
+  })
+
+  it('runs collectstatic after migrations and before any service is scaled up', async () => {
+    await envCreate(input, deps())
+
+    const calls = ecsCalls()
+    expect(calls.indexOf('RunTask(collectstatic)')).toBeGreaterThan(
+      calls.indexOf('RunTask(migrate)'),
+    )
+    expect(calls.indexOf('UpdateService')).toBeGreaterThan(calls.indexOf('RunTask(collectstatic)'))
+  })
+
+  it('resumes a creation that stopped at collectstatic: runs it again, then starts the services', async () => {
+    exitCodes.collectstatic = 1
+    await expect(envCreate(input, deps())).rejects.toMatchObject({ djenvCode: 'TASK_FAILED' })
+    delete exitCodes.collectstatic
+    tasks = []
+    const report = recordingReporter()
+
+    const result = await envCreate(input, { ...deps(), report })
+
+    expect(result.outcome).toBe('created')
+    expect(tasks.map(taskName)).toEqual(['migrate', 'collectstatic'])
+    expect(result.services.map((s) => s.desired)).toEqual([1, 1, 1])
+    expect(report.infos).toContain(
+      'pr-42 was never started (its creation stopped before the services); finishing it',
+    )
+    expect(aws.parameters.get('/djenv/shop/dev/envs/pr-42/state/created-at')).toBeDefined()
+  })
+
+  it('never takes a live env without created-at for an unfinished creation', async () => {
+    await envCreate(input, deps())
+    aws.parameters.delete('/djenv/shop/dev/envs/pr-42/state/created-at')
+    tasks = []
+    ecs.resetHistory()
+
+    const again = await envCreate(input, deps())
+
+    expect(['updated', 'unchanged']).toContain(again.outcome)
+    expect(tasks).toEqual([])
+    expect(ecs).not.toHaveReceivedCommand(UpdateServiceCommand)
+  })
+
+  it('does not run collectstatic with skipCollectstatic', async () => {
+    const report = recordingReporter()
+
+    await envCreate({ ...input, skipCollectstatic: true }, { ...deps(), report })
+
+    expect(tasks.map(taskName)).toEqual(['db-admin', 'migrate'])
+    expect(report.infos).toContain('collectstatic skipped (--skip-collectstatic)')
+    expect(ecs).toHaveReceivedCommand(UpdateServiceCommand)
+  })
+
+  it('does not run collectstatic with static.cdn: false', async () => {
+    const tree = tempTree()
+    const config = parse(readFileSync(`${cwd}/djenv.yml`, 'utf8')) as Record<string, unknown>
+    const configPath = tree.write('djenv.yml', stringify({ ...config, static: { cdn: false } }))
+    const report = recordingReporter()
+
+    try {
+      await envCreate({ ...input, configPath }, { ...deps(), report })
+    } finally {
+      tree.cleanup()
+    }
+
+    expect(tasks.map(taskName)).toEqual(['db-admin', 'migrate'])
+    expect(report.infos.filter((t) => t.includes('static.cdn is false'))).toHaveLength(1)
   })
 
   it('stops when the database cannot be created, before any stack change', async () => {
@@ -468,5 +593,165 @@ describe('secrets through env create and destroy', () => {
 
     expect(result.secrets).toEqual({ deleted: 1, kept: false })
     expect(aws.parameters.has(prodKey)).toBe(false)
+  })
+})
+
+describe('files through env destroy and gc', () => {
+  const ASSETS = BASE_OUTPUTS.AssetsBucketName ?? ''
+  const OWN = ['pr-42/media/uploads/a.png', 'pr-42/static/admin/base.css', 'pr-42/static/app.css']
+  // Keys a prefix without its trailing slash, or a looser match, would also take.
+  const OTHERS = [
+    'pr-4/static/app.css',
+    'pr-42/mediafiles/x.png',
+    'pr-42/static-old/app.css',
+    'pr-420/media/b.png',
+    'pr-43/static/app.css',
+  ]
+  const destroyInput = { name: 'pr-42', yes: true, force: false, keepDatabase: true, wait: false }
+  let listed: ListObjectsV2CommandInput[]
+  let deletions: { bucket: string; keys: string[]; liveStacks: string[] }[]
+
+  /**
+   * The fake S3 knows only the bootstrap bucket; these buckets exist too, holding `keys`.
+   * DeleteObjects records which stacks were still live when it ran.
+   */
+  function givenBuckets(buckets: Record<string, string[]>) {
+    for (const [bucket, keys] of Object.entries(buckets))
+      for (const key of keys) aws.objects.set(`${bucket}/${key}`, 'x')
+    const known = (name: string | undefined): string => {
+      if (name !== aws.bootstrap.bucket && !(name !== undefined && name in buckets))
+        throw new NoSuchBucket({ message: 'The specified bucket does not exist', $metadata: {} })
+      return name
+    }
+    aws.mocks.s3.on(ListObjectsV2Command).callsFake(async (i: ListObjectsV2CommandInput) => {
+      listed.push(i)
+      const name = known(i.Bucket)
+      const keys = keysIn(name).filter((k) => k.startsWith(i.Prefix ?? ''))
+      return { Contents: keys.map((Key) => ({ Key })), KeyCount: keys.length }
+    })
+    aws.mocks.s3.on(DeleteObjectsCommand).callsFake(async (i: DeleteObjectsCommandInput) => {
+      const name = known(i.Bucket)
+      const keys = (i.Delete?.Objects ?? []).map((o) => o.Key ?? '')
+      for (const key of keys) aws.objects.delete(`${name}/${key}`)
+      deletions.push({ bucket: name, keys, liveStacks: aws.cfn.liveStackNames() })
+      return {}
+    })
+  }
+
+  const keysIn = (bucket: string) =>
+    [...aws.objects.keys()]
+      .filter((k) => k.startsWith(`${bucket}/`))
+      .map((k) => k.slice(bucket.length + 1))
+      .sort()
+
+  beforeEach(() => {
+    listed = []
+    deletions = []
+  })
+
+  it('empties <env>/static/ and <env>/media/ once the stack is deleted, and nothing else', async () => {
+    await envCreate(input, deps())
+    givenBuckets({ [ASSETS]: [...OWN, ...OTHERS] })
+
+    const result = await envDestroy({ ...destroyInput, keepDatabase: false }, deps())
+
+    expect(result.files).toEqual({ deleted: 3, kept: false })
+    expect(keysIn(ASSETS)).toEqual(OTHERS)
+    expect(listed.map((i) => [i.Bucket, i.Prefix])).toEqual([
+      [ASSETS, 'pr-42/static/'],
+      [ASSETS, 'pr-42/media/'],
+    ])
+    expect(deletions.map((d) => d.keys).flat()).toEqual([
+      'pr-42/static/admin/base.css',
+      'pr-42/static/app.css',
+      'pr-42/media/uploads/a.png',
+    ])
+    for (const d of deletions) expect(d.liveStacks).not.toContain('shop-dev-pr-42')
+  })
+
+  it('is re-runnable: files left by a failed destroy go, then a second run deletes none', async () => {
+    givenBuckets({ [ASSETS]: OWN })
+
+    const first = await envDestroy(destroyInput, deps())
+    const second = await envDestroy(destroyInput, deps())
+
+    expect(first).toMatchObject({ outcome: 'absent', files: { deleted: 3, kept: false } })
+    expect(second.files).toEqual({ deleted: 0, kept: false })
+    expect(keysIn(ASSETS)).toEqual([])
+  })
+
+  it('keeps the files with keepFiles, without any S3 call', async () => {
+    givenBuckets({ [ASSETS]: OWN })
+
+    const result = await envDestroy({ ...destroyInput, keepFiles: true }, deps())
+
+    expect(result.files).toEqual({ deleted: 0, kept: true })
+    expect(aws.mocks.s3.calls()).toHaveLength(0)
+    expect(keysIn(ASSETS)).toEqual(OWN)
+  })
+
+  it('warns and goes on when the bucket does not exist (NoSuchBucket)', async () => {
+    const report = deps().report
+
+    const result = await envDestroy(destroyInput, { ...deps(), report })
+
+    expect(result).toMatchObject({ outcome: 'absent', files: { deleted: 0, kept: false } })
+    expect(aws.mocks.s3).toHaveReceivedCommandWith(ListObjectsV2Command, { Bucket: ASSETS })
+    expect(aws.mocks.s3).not.toHaveReceivedCommand(DeleteObjectsCommand)
+    expect(report.warnings).toEqual([expect.stringContaining(`Bucket ${ASSETS}`)])
+  })
+
+  it('warns and goes on when the base is gone, calling no S3', async () => {
+    aws.restore()
+    aws = fakeAws({ region: REGION })
+    const report = deps().report
+
+    const result = await envDestroy(destroyInput, { ...deps(), report })
+
+    expect(result.files).toEqual({ deleted: 0, kept: false })
+    expect(aws.mocks.s3.calls()).toHaveLength(0)
+    expect(report.warnings).toEqual([expect.stringContaining('Base shop-dev is gone')])
+  })
+
+  it("deletes a production env's app/ files only after the typed confirmation", async () => {
+    const PROD_ASSETS = 'shop-prod-assetsbucket0123456789ab'
+    aws.cfn.givenStack({
+      name: 'shop-prod',
+      template: {
+        Resources: { Placeholder: { Type: 'AWS::CloudFormation::WaitConditionHandle' } },
+        Outputs: Object.fromEntries(
+          Object.entries({ ...BASE_OUTPUTS, Kind: 'prod', AssetsBucketName: PROD_ASSETS }).map(
+            ([k, v]) => [k, { Value: v }],
+          ),
+        ),
+      },
+      tags: { 'djenv:project': 'shop', 'djenv:base': 'prod', 'djenv:kind': 'prod' },
+    })
+    givenBuckets({ [PROD_ASSETS]: ['app/media/b.png', 'app/static/a.css', 'other/x'] })
+    const prod = { ...destroyInput, name: 'prod' }
+
+    await expect(envDestroy(prod, deps())).rejects.toMatchObject({ djenvCode: 'USAGE' })
+    await expect(
+      envDestroy({ ...prod, force: true, confirm: 'prd' }, deps()),
+    ).rejects.toMatchObject({ djenvCode: 'CANCELLED' })
+    expect(deletions).toEqual([])
+
+    const result = await envDestroy({ ...prod, force: true, confirm: 'prod' }, deps())
+
+    expect(result.files).toEqual({ deleted: 2, kept: false })
+    expect(keysIn(PROD_ASSETS)).toEqual(['other/x'])
+  })
+
+  it('env gc destroys an expired env with its files', async () => {
+    await envCreate(input, deps())
+    givenBuckets({ [ASSETS]: [...OWN, ...OTHERS] })
+
+    const result = await envGc(
+      { dryRun: false },
+      { ...deps(), clock: fakeClock('2027-01-01T00:00:00Z') },
+    )
+
+    expect(result).toMatchObject({ destroyed: ['pr-42'], failed: [] })
+    expect(keysIn(ASSETS)).toEqual(OTHERS)
   })
 })

@@ -32,7 +32,7 @@ describe('envPlan for an ad hoc env of the example', () => {
     )
   })
 
-  it('plans the app stack and its base with names, URL and database from the configuration', () => {
+  it('plans the app stack, its base and the base certificate stack with names, URL and database from the configuration', () => {
     expect(plan).toMatchObject({
       env: 'pr-42',
       kind: 'adhoc',
@@ -47,11 +47,42 @@ describe('envPlan for an ad hoc env of the example', () => {
       validation: 'off',
       images: { repository: 'shop', tag: '3f2c1d0', source: 'config' },
     })
-    expect(plan.stacks.map((s) => [s.name, s.role])).toEqual([
-      ['shop-dev', 'base'],
-      ['shop-dev-pr-42', 'app'],
+    expect(plan.stacks.map((s) => [s.name, s.role, s.region])).toEqual([
+      ['shop-dev-static', 'certificate', 'us-east-1'],
+      ['shop-dev', 'base', 'eu-west-1'],
+      ['shop-dev-pr-42', 'app', 'eu-west-1'],
     ])
-    expect(report.steps).toEqual(['Synthesize shop-dev and shop-dev-pr-42 offline'])
+    expect(report.steps).toEqual([
+      'Synthesize shop-dev-static, shop-dev and shop-dev-pr-42 offline',
+    ])
+  })
+
+  it('plans the CDN certificate in its own us-east-1 stack, and the base distribution with it', () => {
+    const certificate = plan.stacks.find((s) => s.role === 'certificate')!
+    const base = JSON.parse(readFileSync(tree.path('out', 'shop-dev.template.json'), 'utf8')) as {
+      Resources: Record<string, { Type: string; Properties?: Record<string, unknown> }>
+    }
+    const distribution = Object.values(base.Resources).find(
+      (r) => r.Type === 'AWS::CloudFront::Distribution',
+    )
+
+    expect(certificate.resources).toEqual([
+      { type: 'AWS::CertificateManager::Certificate', count: 1 },
+    ])
+    expect(certificate.outputs).toEqual(['CertificateArn'])
+    expect(JSON.stringify(distribution?.Properties)).toMatch(
+      /"AcmCertificateArn":"arn:aws:acm:us-east-1:123456789012:certificate\/[0-9a-f-]{36}"/,
+    )
+  })
+
+  it('says where static and media files are served: the base distribution, under the env prefixes', () => {
+    expect(plan.files).toEqual({
+      cdnHost: 'static.shop.example.com',
+      staticUrl: 'https://static.shop.example.com/pr-42/static/',
+      mediaUrl: 'https://static.shop.example.com/pr-42/media/',
+      staticLocation: 'pr-42/static',
+      mediaLocation: 'pr-42/media',
+    })
   })
 
   it('starts every service at 0 tasks with the ad hoc size', () => {
@@ -82,6 +113,7 @@ describe('envPlan for an ad hoc env of the example', () => {
   it('writes each template to --out, the app one importing nothing from the base', () => {
     expect(readdirSync(tree.path('out')).sort()).toEqual([
       'shop-dev-pr-42.template.json',
+      'shop-dev-static.template.json',
       'shop-dev.template.json',
     ])
     const text = readFileSync(tree.path('out', 'shop-dev-pr-42.template.json'), 'utf8')
@@ -146,6 +178,15 @@ describe('envPlan for an ad hoc env of the example', () => {
     expect(text).toContain('URL        https://pr-42.shop.example.com')
     expect(text).toMatch(/Stack shop-dev-pr-42: \d+ resources, the env's own/)
     expect(text).toContain('  - PostgreSQL instance (its own database pr_42)')
+    expect(text).toContain(
+      'Static     https://static.shop.example.com/pr-42/static/ (CloudFront, shared by the base)',
+    )
+    expect(text).toContain(
+      'Media      https://static.shop.example.com/pr-42/media/ (CloudFront, cached 1 h by default)',
+    )
+    expect(text).toContain(
+      'Certificate stack shop-dev-static (us-east-1): 1 resource, the CDN certificate, deployed before the base',
+    )
     expect(text).toContain(`Templates written to ${tree.path('out')}`)
   })
 })
@@ -158,9 +199,61 @@ describe('envPlan without --with-base', () => {
     )
 
     expect(plan.stacks.map((s) => [s.name, s.role])).toEqual([['shop-dev-pr-8', 'app']])
+    expect(plan.files.staticUrl).toBe('https://static.shop.example.com/pr-8/static/')
     expect(renderEnvPlan(plan)).toContain(
       'Base stack shop-dev: shared by every ad hoc env, not planned here (pass --with-base)',
     )
+  })
+})
+
+describe('envPlan and the CDN settings', () => {
+  const plan = async (name: string, yaml: string, withBase = true) => {
+    tree.write(`${name}/djenv.yml`, yaml)
+    return envPlan(
+      { name: 'pr-1', validate: false, withBase },
+      { cwd: tree.path(name), report: recordingReporter() },
+    )
+  }
+
+  it('says the app serves its static files when the CDN is off, and plans no certificate stack', async () => {
+    const result = await plan('no-cdn', `${MINIMAL_YAML}static:\n  cdn: false\n`)
+
+    expect(result.stacks.map((s) => s.role)).toEqual(['base', 'app'])
+    expect(result.files).toEqual({
+      cdnHost: null,
+      staticUrl: null,
+      mediaUrl: null,
+      staticLocation: 'pr-1/static',
+      mediaLocation: 'pr-1/media',
+    })
+    const text = renderEnvPlan(result)
+    expect(text).toContain('Static     served by the app itself (static.cdn: false, no CloudFront)')
+    expect(text).toContain('Media      pre-signed S3 URLs under pr-1/media/')
+    expect(text).not.toContain('CloudFront distribution at')
+  })
+
+  it('links media by pre-signed URLs with static.media: signed', async () => {
+    const result = await plan('signed', `${MINIMAL_YAML}static:\n  media: signed\n`, false)
+
+    expect(result.files).toMatchObject({
+      cdnHost: 'static.shop.example.com',
+      staticUrl: 'https://static.shop.example.com/pr-1/static/',
+      mediaUrl: null,
+    })
+    expect(renderEnvPlan(result)).toContain(
+      'Media      pre-signed S3 URLs under pr-1/media/ (static.media: signed)',
+    )
+  })
+
+  it('plans no certificate stack for a base in us-east-1, whose own certificate serves the CDN', async () => {
+    const east = MINIMAL_YAML.replace('region: eu-west-1', 'region: us-east-1')
+
+    const result = await plan('east', east)
+
+    expect(result.stacks.map((s) => [s.name, s.region])).toEqual([
+      ['shop-dev', 'us-east-1'],
+      ['shop-dev-pr-1', 'us-east-1'],
+    ])
   })
 })
 
@@ -178,7 +271,13 @@ describe('envPlan for a production env', () => {
       listenerPriority: { value: 1000, source: 'fixed' },
       images: { tag: 'abc1234', source: 'flag' },
     })
-    expect(plan.stacks.map((s) => s.name)).toEqual(['shop-prod', 'shop-prod-app'])
+    expect(plan.stacks.map((s) => s.name)).toEqual([
+      'shop-prod-static',
+      'shop-prod',
+      'shop-prod-app',
+    ])
+    expect(plan.files.staticUrl).toBe('https://static-prod.shop.example.com/app/static/')
+    expect(renderEnvPlan(plan)).toContain("(CloudFront, the env's own)")
     expect(plan.services.find((s) => s.name === 'web')).toEqual({
       name: 'web',
       desiredCount: 0,

@@ -17,6 +17,7 @@ import {
 import { resolveAdhocAppSettings, resolveProdAppSettings } from '../../src/infra/settings.js'
 import {
   ACCOUNT,
+  CDN_CERTIFICATE_ARN,
   SHOP_TAGS,
   leanConfig,
   normalize,
@@ -304,8 +305,9 @@ describe('ad hoc app stack', () => {
         DJENV_URL: 'https://pr-42.shop.example.com',
         DJENV_STATIC_LOCATION: 'pr-42/static',
         DJENV_MEDIA_LOCATION: 'pr-42/media',
-        DJENV_STATIC_URL: '',
-        DJENV_MEDIA_URL: '',
+        DJENV_CDN_HOST: 'static.shop.example.com',
+        DJENV_STATIC_URL: 'https://static.shop.example.com/pr-42/static/',
+        DJENV_MEDIA_URL: 'https://static.shop.example.com/pr-42/media/',
         DJENV_REDIS_PREFIX: 'pr-42:',
         // The configuration's plain settings: `environment`, then `adhoc.environment`.
         DJANGO_LOG_LEVEL: 'INFO',
@@ -546,9 +548,17 @@ describe('ad hoc app stack beside its base', () => {
     const alone = testApp({ nag: false, validation: false })
     const crowded = testApp({ nag: false, validation: false })
     try {
-      addAdhocBaseStack(alone.app, { config, account: ACCOUNT })
+      addAdhocBaseStack(alone.app, {
+        config,
+        account: ACCOUNT,
+        cdnCertificateArn: CDN_CERTIFICATE_ARN,
+      })
       alone.synth()
-      addAdhocBaseStack(crowded.app, { config, account: ACCOUNT })
+      addAdhocBaseStack(crowded.app, {
+        config,
+        account: ACCOUNT,
+        cdnCertificateArn: CDN_CERTIFICATE_ARN,
+      })
       for (const [i, env] of ['pr-1', 'pr-2', 'feature-login'].entries()) {
         addAdhocAppStack(crowded.app, {
           ...PR42,
@@ -634,6 +644,53 @@ describe('ad hoc app stack with a KMS key for secrets', () => {
     } finally {
       t.cleanup()
     }
+  })
+})
+
+describe('ad hoc app stack: where static and media files are served', () => {
+  /** The web container's file settings on a base with these CDN attributes. */
+  function files(base: BaseAttributes): Record<string, unknown> {
+    const t = testApp({ nag: false, validation: false })
+    try {
+      const template = t.template(addAdhocAppStack(t.app, { ...PR42, base }))
+      const web = environment(taskDefinitions(template)['shop-dev-pr-42-web']!.container)
+      return {
+        DJENV_CDN_HOST: web.DJENV_CDN_HOST,
+        DJENV_STATIC_URL: web.DJENV_STATIC_URL,
+        DJENV_MEDIA_URL: web.DJENV_MEDIA_URL,
+        DJENV_STATIC_LOCATION: web.DJENV_STATIC_LOCATION,
+        DJENV_MEDIA_LOCATION: web.DJENV_MEDIA_LOCATION,
+      }
+    } finally {
+      t.cleanup()
+    }
+  }
+
+  it('links media by pre-signed URLs when the base serves no media: no media URL, static still on the CDN', () => {
+    expect(files({ ...adhocBase, cdnMedia: 'signed' })).toEqual({
+      DJENV_CDN_HOST: 'static.shop.example.com',
+      DJENV_STATIC_URL: 'https://static.shop.example.com/pr-42/static/',
+      DJENV_MEDIA_URL: '',
+      DJENV_STATIC_LOCATION: 'pr-42/static',
+      DJENV_MEDIA_LOCATION: 'pr-42/media',
+    })
+  })
+
+  it('leaves host and URLs empty on a base without CDN, keeping the bucket prefixes', () => {
+    const base = placeholderBaseAttributes(
+      shopConfig({ static: { cdn: false } }),
+      { kind: 'adhoc' },
+      ACCOUNT,
+    )
+
+    expect(base.cdnHost).toBeUndefined()
+    expect(files(base)).toEqual({
+      DJENV_CDN_HOST: '',
+      DJENV_STATIC_URL: '',
+      DJENV_MEDIA_URL: '',
+      DJENV_STATIC_LOCATION: 'pr-42/static',
+      DJENV_MEDIA_LOCATION: 'pr-42/media',
+    })
   })
 })
 
@@ -872,6 +929,9 @@ describe('production app stack', () => {
       DJENV_HOST: 'shop.example.com',
       POSTGRES_NAME: 'app',
       DJENV_STATIC_LOCATION: 'app/static',
+      DJENV_CDN_HOST: 'static-prod.shop.example.com',
+      DJENV_STATIC_URL: 'https://static-prod.shop.example.com/app/static/',
+      DJENV_MEDIA_URL: 'https://static-prod.shop.example.com/app/media/',
       DJENV_REDIS_PREFIX: 'app:',
     })
     expect(environment(web)).toMatchObject({ DJANGO_LOG_LEVEL: 'INFO', STRIPE_MODE: 'live' })

@@ -11,6 +11,7 @@ import {
 import { resolveBaseSettings } from '../../src/infra/settings.js'
 import {
   ACCOUNT,
+  CDN_CERTIFICATE_ARN,
   leanConfig,
   normalize,
   only,
@@ -72,7 +73,11 @@ describe('ad hoc base stack', () => {
 
   beforeAll(() => {
     t = testApp()
-    stack = addAdhocBaseStack(t.app, { config: shopConfig(), account: ACCOUNT })
+    stack = addAdhocBaseStack(t.app, {
+      config: shopConfig(),
+      account: ACCOUNT,
+      cdnCertificateArn: CDN_CERTIFICATE_ARN,
+    })
     template = t.template(stack)
   })
   afterAll(() => t.cleanup())
@@ -105,7 +110,11 @@ describe('ad hoc base stack', () => {
 
   it('acknowledges only findings the AwsSolutions pack reports', () => {
     const stale = unusedAcknowledgements(
-      (app) => new BaseStack(app, resolveBaseSettings(shopConfig(), { kind: 'adhoc' }, ACCOUNT)),
+      (app) =>
+        new BaseStack(
+          app,
+          resolveBaseSettings(shopConfig(), { kind: 'adhoc' }, ACCOUNT, CDN_CERTIFICATE_ARN),
+        ),
     )
 
     expect(stale).toEqual([])
@@ -114,7 +123,11 @@ describe('ad hoc base stack', () => {
   it('fails synthesis when an acknowledgement is dropped', () => {
     const synth = synthWithout(
       'AwsSolutions-RDS11',
-      (app) => new BaseStack(app, resolveBaseSettings(shopConfig(), { kind: 'adhoc' }, ACCOUNT)),
+      (app) =>
+        new BaseStack(
+          app,
+          resolveBaseSettings(shopConfig(), { kind: 'adhoc' }, ACCOUNT, CDN_CERTIFICATE_ARN),
+        ),
     )
 
     expect(synth).toThrow(/AwsSolutions-RDS11/)
@@ -500,7 +513,13 @@ describe('ad hoc base stack, lean configuration', () => {
 
   beforeAll(() => {
     t = testApp({ nag: false })
-    template = t.template(addAdhocBaseStack(t.app, { config: leanConfig(), account: ACCOUNT }))
+    template = t.template(
+      addAdhocBaseStack(t.app, {
+        config: leanConfig(),
+        account: ACCOUNT,
+        cdnCertificateArn: CDN_CERTIFICATE_ARN,
+      }),
+    )
   })
   afterAll(() => t.cleanup())
 
@@ -555,7 +574,12 @@ describe('production base stack', () => {
 
   beforeAll(() => {
     t = testApp()
-    stack = addProdBaseStack(t.app, { config: shopConfig(), account: ACCOUNT, prodEnv: 'prod' })
+    stack = addProdBaseStack(t.app, {
+      config: shopConfig(),
+      account: ACCOUNT,
+      prodEnv: 'prod',
+      cdnCertificateArn: CDN_CERTIFICATE_ARN,
+    })
     template = t.template(stack)
   })
   afterAll(() => t.cleanup())
@@ -583,7 +607,8 @@ describe('production base stack', () => {
   it('acknowledges only findings the AwsSolutions pack reports', () => {
     const ref = { kind: 'prod', name: 'prod' } as const
     const stale = unusedAcknowledgements(
-      (app) => new BaseStack(app, resolveBaseSettings(shopConfig(), ref, ACCOUNT)),
+      (app) =>
+        new BaseStack(app, resolveBaseSettings(shopConfig(), ref, ACCOUNT, CDN_CERTIFICATE_ARN)),
     )
 
     expect(stale).toEqual([])
@@ -593,7 +618,8 @@ describe('production base stack', () => {
     const ref = { kind: 'prod', name: 'prod' } as const
     const synth = synthWithout(
       'AwsSolutions-ELB2',
-      (app) => new BaseStack(app, resolveBaseSettings(shopConfig(), ref, ACCOUNT)),
+      (app) =>
+        new BaseStack(app, resolveBaseSettings(shopConfig(), ref, ACCOUNT, CDN_CERTIFICATE_ARN)),
     )
 
     expect(synth).toThrow(/AwsSolutions-ELB2/)

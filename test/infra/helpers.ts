@@ -15,6 +15,10 @@ import { tempTree } from '../support/tmp.js'
 
 export const ACCOUNT = '123456789012'
 
+/** What a base's CDN certificate stack outputs, in us-east-1 (passed in by attribute). */
+export const CDN_CERTIFICATE_ARN =
+  'arn:aws:acm:us-east-1:123456789012:certificate/5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9'
+
 const EXAMPLE = parse(
   readFileSync(new URL('../../examples/shop/djenv.yml', import.meta.url), 'utf8'),
 ) as Record<string, unknown>

@@ -7,6 +7,7 @@ import {
   availabilityZonesContext,
   baseAttributesFromOutputs,
   placeholderBaseAttributes,
+  placeholderCdnCertificateArn,
   type BaseAttributes,
   type BaseOutputKey,
 } from '../../src/infra/index.js'
@@ -37,6 +38,9 @@ function outputsOf(a: BaseAttributes): Partial<Record<BaseOutputKey, string>> {
     DbAdminTaskFamily: a.dbAdminTaskFamily,
     DbAdminContainerName: a.dbAdminContainerName,
     ...(a.bastionInstanceId ? { BastionInstanceId: a.bastionInstanceId } : {}),
+    ...(a.cdnHost
+      ? { CdnDomainName: a.cdnHost, CdnDistributionId: a.cdnDistributionId, CdnMedia: a.cdnMedia }
+      : {}),
   }
 }
 
@@ -58,12 +62,31 @@ describe('baseAttributesFromOutputs', () => {
     expect('redisHost' in attrs || 'bastionInstanceId' in attrs).toBe(false)
   })
 
+  it('reads the CDN host, distribution and media mode, and none of them without a CDN', () => {
+    const off = placeholderBaseAttributes(
+      shopConfig({ static: { cdn: false } }),
+      { kind: 'adhoc' },
+      ACCOUNT,
+    )
+
+    expect(baseAttributesFromOutputs('shop-dev', outputsOf(shop))).toMatchObject({
+      cdnHost: 'static.shop.example.com',
+      cdnDistributionId: shop.cdnDistributionId,
+      cdnMedia: 'cdn',
+    })
+    const attrs = baseAttributesFromOutputs('shop-dev', outputsOf(off))
+    expect(attrs).toEqual(off)
+    expect(Object.keys(attrs).filter((key) => key.startsWith('cdn'))).toEqual([])
+  })
+
   it.each([
     [{ SchemaVersion: undefined }, /shop-dev has no SchemaVersion output; it is not a djenv base/],
     [{ SchemaVersion: '2' }, /shop-dev has layout version 2; this djenv knows version 1/],
     [{ HttpsListenerArn: undefined }, /shop-dev has no HttpsListenerArn output/],
     [{ DbHost: '' }, /shop-dev has no DbHost output/],
     [{ Kind: 'staging' }, /unknown kind "staging"/],
+    [{ CdnDistributionId: undefined }, /shop-dev publishes CdnDomainName without a valid/],
+    [{ CdnMedia: 'public' }, /shop-dev publishes CdnDomainName without a valid/],
   ])('refuses outputs with %j', (change, message) => {
     const outputs = Object.fromEntries(
       Object.entries({ ...outputsOf(shop), ...change }).filter(([, v]) => v !== undefined),
@@ -101,6 +124,9 @@ describe('placeholderBaseAttributes', () => {
       ),
       assetsBucketName: expect.stringMatching(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/),
       bastionInstanceId: expect.stringMatching(/^i-[0-9a-f]{17}$/),
+      cdnHost: 'static.shop.example.com',
+      cdnDistributionId: expect.stringMatching(/^E[0-9A-F]{13}$/),
+      cdnMedia: 'cdn',
       dbPort: '5432',
       redisPort: '6379',
       opsClusterName: 'shop-dev-ops',
@@ -122,6 +148,18 @@ describe('placeholderBaseAttributes', () => {
     expect(prod.kind).toBe('prod')
     expect(prod.vpcId).not.toBe(shop.vpcId)
     expect(prod.opsClusterName).toBe('shop-prod-ops')
+  })
+
+  it('stands for the certificate stack output with a us-east-1 ARN, the same for the same base', () => {
+    const arn = placeholderCdnCertificateArn(shopConfig(), { kind: 'adhoc' }, ACCOUNT)
+
+    expect(arn).toMatch(
+      /^arn:aws:acm:us-east-1:123456789012:certificate\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/,
+    )
+    expect(placeholderCdnCertificateArn(shopConfig(), { kind: 'adhoc' }, ACCOUNT)).toBe(arn)
+    expect(
+      placeholderCdnCertificateArn(shopConfig(), { kind: 'prod', name: 'prod' }, ACCOUNT),
+    ).not.toBe(arn)
   })
 
   it('uses the partition of the region', () => {

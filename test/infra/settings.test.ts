@@ -4,9 +4,10 @@ import { placeholderBaseAttributes } from '../../src/infra/index.js'
 import {
   resolveAdhocAppSettings,
   resolveBaseSettings,
+  resolveCdnCertificateSettings,
   resolveProdAppSettings,
 } from '../../src/infra/settings.js'
-import { ACCOUNT, SHOP_TAGS, leanConfig, shopConfig } from './helpers.js'
+import { ACCOUNT, CDN_CERTIFICATE_ARN, SHOP_TAGS, leanConfig, shopConfig } from './helpers.js'
 
 const config = shopConfig()
 const adhocBase = placeholderBaseAttributes(config, { kind: 'adhoc' }, ACCOUNT)
@@ -37,6 +38,7 @@ describe('resolveBaseSettings', () => {
       shopConfig({ adhoc: { redis: true } }),
       { kind: 'adhoc' },
       ACCOUNT,
+      CDN_CERTIFICATE_ARN,
     )
 
     expect(s).toMatchObject({
@@ -61,6 +63,7 @@ describe('resolveBaseSettings', () => {
       shopConfig({ production: { live: { redis: true } } }),
       { kind: 'prod', name: 'live' },
       ACCOUNT,
+      CDN_CERTIFICATE_ARN,
     )
 
     expect(s).toMatchObject({
@@ -84,6 +87,7 @@ describe('resolveBaseSettings', () => {
       }),
       { kind: 'prod', name: 'prod' },
       ACCOUNT,
+      CDN_CERTIFICATE_ARN,
     )
 
     expect(s.certificate).toEqual({
@@ -152,6 +156,77 @@ describe('resolveBaseSettings', () => {
         hint: 'Configured production environments: prod.',
       }),
     )
+  })
+})
+
+describe('CDN settings of a base', () => {
+  const east = { region: 'us-east-1', availabilityZones: ['us-east-1a', 'us-east-1b'] }
+  const OTHER_ARN =
+    'arn:aws:acm:us-east-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d'
+  const PROD_ARN =
+    'arn:aws:acm:us-east-1:123456789012:certificate/9f8e7d6c-5b4a-3928-1706-f5e4d3c2b1a0'
+
+  it('gives a base outside us-east-1 a certificate stack there, whose ARN the base then needs', () => {
+    const needs = resolveCdnCertificateSettings(config, { kind: 'adhoc' }, ACCOUNT)
+    const run = () => resolveBaseSettings(config, { kind: 'adhoc' }, ACCOUNT)
+
+    expect(needs).toMatchObject({
+      target: { account: ACCOUNT, region: 'us-east-1' },
+      host: 'static.shop.example.com',
+      domain: 'shop.example.com',
+      hostedZoneId: 'Z0123456789ABCDEFGHIJ',
+      names: { cdnCertificateStack: 'shop-dev-static' },
+    })
+    expect(run).toThrow(/shop-dev needs the ARN of its CDN certificate \(stack shop-dev-static\)/)
+    expect(
+      resolveBaseSettings(config, { kind: 'adhoc' }, ACCOUNT, CDN_CERTIFICATE_ARN).cdn,
+    ).toEqual({
+      host: 'static.shop.example.com',
+      certificate: { kind: 'imported', arn: CDN_CERTIFICATE_ARN },
+      media: 'cdn',
+    })
+  })
+
+  it('takes a configured certificate and needs no stack; a production env its own first', () => {
+    const c = shopConfig({
+      static: { certificateArn: OTHER_ARN, media: 'signed' },
+      production: { prod: { static: { certificateArn: PROD_ARN } } },
+    })
+    const prodRef = { kind: 'prod', name: 'prod' } as const
+
+    expect(resolveCdnCertificateSettings(c, { kind: 'adhoc' }, ACCOUNT)).toBeUndefined()
+    expect(resolveCdnCertificateSettings(c, prodRef, ACCOUNT)).toBeUndefined()
+    expect(resolveBaseSettings(c, { kind: 'adhoc' }, ACCOUNT).cdn).toEqual({
+      host: 'static.shop.example.com',
+      certificate: { kind: 'imported', arn: OTHER_ARN },
+      media: 'signed',
+    })
+    expect(resolveBaseSettings(c, prodRef, ACCOUNT).cdn).toEqual({
+      host: 'static-prod.shop.example.com',
+      certificate: { kind: 'imported', arn: PROD_ARN },
+      media: 'signed',
+    })
+  })
+
+  it("uses the base's own certificate in us-east-1, the configured one when the base imports it", () => {
+    const created = shopConfig(east)
+    const imported = shopConfig({ ...east, certificateArn: OTHER_ARN })
+
+    expect(resolveCdnCertificateSettings(created, { kind: 'adhoc' }, ACCOUNT)).toBeUndefined()
+    expect(resolveBaseSettings(created, { kind: 'adhoc' }, ACCOUNT).cdn?.certificate).toEqual({
+      kind: 'base',
+    })
+    expect(resolveBaseSettings(imported, { kind: 'adhoc' }, ACCOUNT).cdn?.certificate).toEqual({
+      kind: 'imported',
+      arn: OTHER_ARN,
+    })
+  })
+
+  it('has no CDN and needs no certificate with static.cdn: false', () => {
+    const off = shopConfig({ static: { cdn: false } })
+
+    expect(resolveCdnCertificateSettings(off, { kind: 'adhoc' }, ACCOUNT)).toBeUndefined()
+    expect(resolveBaseSettings(off, { kind: 'adhoc' }, ACCOUNT).cdn).toBeUndefined()
   })
 })
 

@@ -82,6 +82,8 @@ export interface FakeAwsOptions {
   parameters?: Record<string, string>
   /** Passed to the fake CloudFormation. */
   changeSetPolls?: number
+  /** Passed to the fake CloudFormation: stacks in another region, by name. */
+  stackRegions?: Record<string, string>
 }
 
 export interface BootstrapNames {
@@ -151,6 +153,7 @@ export function fakeAws(options: FakeAwsOptions = {}): FakeAws {
     account,
     region,
     changeSetPolls: options.changeSetPolls,
+    stackRegions: options.stackRegions,
     templateFromUrl: (url) => objects.get(s3Path(url)),
     ssmParameter: (name) => parameters.get(name),
   })

@@ -194,6 +194,26 @@ describe('FakeCloudFormation', () => {
     ])
   })
 
+  it("gives a certificate its ARN as physical id, in its stack's region", async () => {
+    fake = new FakeCloudFormation({ region: 'eu-west-1', stackRegions: { [NAME]: 'us-east-1' } })
+    fake.attach(cfnMock)
+    const stackId = await createStack({
+      Resources: { Cert: { Type: 'AWS::CertificateManager::Certificate' } },
+      Outputs: {
+        Arn: { Value: { Ref: 'Cert' } },
+        Region: { Value: { Ref: 'AWS::Region' } },
+      },
+    })
+
+    const { Stacks } = await client.send(new DescribeStacksCommand({ StackName: NAME }))
+
+    expect(stackId).toMatch(/^arn:aws:cloudformation:us-east-1:123456789012:stack\//)
+    expect(Stacks?.[0]?.Outputs?.[0]?.OutputValue).toMatch(
+      /^arn:aws:acm:us-east-1:123456789012:certificate\/[0-9a-f-]{36}$/,
+    )
+    expect(Stacks?.[0]?.Outputs?.[1]?.OutputValue).toBe('us-east-1')
+  })
+
   it('leaves Outputs out of a stack that has none, as AWS does', async () => {
     fake.givenStack({ name: NAME })
 

@@ -63,6 +63,9 @@
  *   Ref (parameters, resources' physical ids, pseudo parameters), Fn::Join, Fn::Sub, Fn::Select
  *   and Fn::GetAZs resolve; Fn::GetAtt becomes "fake:<LogicalId>.<Attribute>", anything else
  *   "fake:unresolved". A stack without outputs has no `Outputs` member at all.
+ * - Physical ids are `<stack>-<LogicalId>-<n>`, except an AWS::CertificateManager::Certificate's,
+ *   which is its ARN (as Ref returns on AWS). A stack named in `stackRegions` lives in that
+ *   region: its id, `AWS::Region` and certificate ARNs say so.
  *
  * Failure injection (`failResource`; it holds until `clearFailures`)
  * - during 'create': `<id> CREATE_FAILED <reason>`; a new stack rolls back (ROLLBACK_IN_PROGRESS
@@ -200,6 +203,11 @@ export interface FakeCloudFormationOptions {
   ssmParameter?: (name: string) => string | undefined
   /** DescribeChangeSet answers CREATE_IN_PROGRESS this many times first (default 0). */
   changeSetPolls?: number
+  /**
+   * Stacks living in another region than `region`, by name (one fake answers every client,
+   * whatever its region): their ids, `AWS::Region` and certificate ARNs name that region.
+   */
+  stackRegions?: Record<string, string>
 }
 
 interface Revision {
@@ -355,7 +363,7 @@ export class FakeCloudFormation {
         stack.resources.set(logicalId, {
           logicalId,
           type: r.Type,
-          physicalId: this.physicalId(stack, logicalId),
+          physicalId: this.physicalId(stack, logicalId, r.Type),
           status: 'CREATE_COMPLETE',
           updated: this.now(),
         })
@@ -735,7 +743,7 @@ export class FakeCloudFormation {
     const resource: Resource = {
       logicalId,
       type,
-      physicalId: this.physicalId(stack, logicalId),
+      physicalId: this.physicalId(stack, logicalId, type),
       status: 'CREATE_COMPLETE',
       updated: this.now(),
     }
@@ -981,7 +989,7 @@ export class FakeCloudFormation {
 
   private newStack(name: string): StackRecord {
     const stack: StackRecord = {
-      stackId: `arn:aws:cloudformation:${this.region}:${this.account}:stack/${name}/${randomUUID()}`,
+      stackId: `arn:aws:cloudformation:${this.regionOf(name)}:${this.account}:stack/${name}/${randomUUID()}`,
       name,
       status: 'REVIEW_IN_PROGRESS',
       created: this.now(),
@@ -999,9 +1007,18 @@ export class FakeCloudFormation {
     return stack
   }
 
-  private physicalId(stack: StackRecord, logicalId: string): string {
+  private physicalId(stack: StackRecord, logicalId: string, type?: string): string {
     this.physicalIds += 1
-    return `${stack.name}-${logicalId}-${this.physicalIds.toString(16).padStart(6, '0')}`
+    const n = this.physicalIds.toString(16).padStart(6, '0')
+    // Ref of a certificate is its ARN, which callers parse (CloudFront checks the region).
+    if (type === 'AWS::CertificateManager::Certificate') {
+      return `arn:aws:acm:${this.regionOf(stack.name)}:${this.account}:certificate/00000000-0000-4000-8000-000000${n}`
+    }
+    return `${stack.name}-${logicalId}-${n}`
+  }
+
+  private regionOf(stackName: string): string {
+    return this.options.stackRegions?.[stackName] ?? this.region
   }
 
   private now(): Date {
@@ -1168,7 +1185,7 @@ export class FakeCloudFormation {
 
   private ref(stack: StackRecord, name: string): string {
     const pseudo: Record<string, string> = {
-      'AWS::Region': this.region,
+      'AWS::Region': this.regionOf(stack.name),
       'AWS::AccountId': this.account,
       'AWS::StackName': stack.name,
       'AWS::StackId': stack.stackId,

@@ -8,7 +8,7 @@ import type { EnvPlanResult } from '../../deploy/env-plan.js'
 export default class EnvCreate extends DjenvCommand<EnvCreateResult | EnvPlanResult> {
   static override aliases = ['create']
   static override summary = 'Create an environment, or update it when it exists.'
-  static override description = `An ad hoc env (any valid name, e.g. pr-42) runs on the shared base; a name under production: in the configuration is that production env. Creating checks the base and the image, claims a listener-rule priority, creates the env's database, deploys its stack, runs migrations and starts the services. On an existing env it deploys what changed (or says there was nothing), keeping the images and the priority it has.
+  static override description = `An ad hoc env (any valid name, e.g. pr-42) runs on the shared base; a name under production: in the configuration is that production env. Creating checks the base and the image, claims a listener-rule priority, creates the env's database, deploys its stack, runs migrations, then collectstatic (with static.cdn on), and starts the services. A failed migration or collectstatic leaves every service at 0 tasks; running the command again resumes the creation. On an existing env it deploys what changed (or says there was nothing), keeping the images and the priority it has.
 
 With --dry-run nothing in AWS is read or changed: the stacks are synthesized offline and summarized, and --out writes their templates.
 
@@ -58,6 +58,10 @@ ${EXIT_CODES_HELP}`
       summary:
         'Ad hoc: remove the env after it has not been deployed for this long (e.g. 3d; default adhoc.ttl).',
     }),
+    'skip-collectstatic': Flags.boolean({
+      summary:
+        'On creation: do not run collectstatic before starting the services (updates never run it; deploy-image does).',
+    }),
     timeout: Flags.integer({
       summary: 'Minutes to wait for the services to become healthy.',
       default: 15,
@@ -98,6 +102,7 @@ ${EXIT_CODES_HELP}`
         wait: flags.wait ?? false,
         ttl: flags.ttl,
         timeoutMs: flags.timeout * 60_000,
+        skipCollectstatic: flags['skip-collectstatic'] ?? false,
       },
       await this.deps(),
     )

@@ -6,7 +6,7 @@ import type { EnvGcResult } from '../../deploy/env-gc.js'
 
 export default class EnvGc extends DjenvCommand<EnvGcResult> {
   static override summary = 'Destroy ad hoc environments whose time to live has run out.'
-  static override description = `An ad hoc env expires when its last deploy is older than its TTL (adhoc.ttl, or --ttl given to env create); --older-than applies one age to all. Production envs and bases are never touched. An error on one env does not stop the others; the exit code is 1 if any failed.
+  static override description = `An ad hoc env expires when its last deploy is older than its TTL (adhoc.ttl, or --ttl given to env create); --older-than applies one age to all. Each expired env goes as with \`env destroy\`, its database, static and media files and secrets included. Production envs and bases are never touched. An error on one env does not stop the others; the exit code is 1 if any failed.
 
 ${EXIT_CODES_HELP}`
 

@@ -26,12 +26,14 @@ export function renderEnvCreate(r: EnvCreateResult): string {
 }
 
 export function renderEnvDestroy(r: EnvDestroyResult): string {
+  const files = r.files.kept ? 'kept (--keep-files)' : `${r.files.deleted} object(s) deleted`
   if (r.outcome === 'absent') {
-    return `${chalk.green('✔')} ${r.env} had no stack; cleaned up ${r.parametersDeleted} leftover parameter(s).`
+    return `${chalk.green('✔')} ${r.env} had no stack; cleaned up ${r.parametersDeleted} leftover parameter(s); files ${files}.`
   }
   return [
     `${chalk.green('✔')} Destroyed ${r.env} (${r.stack}) in ${seconds(r.durationMs)}`,
     `  Database ${r.database.name} ${r.database.dropped ? 'dropped' : 'kept'}`,
+    `  Files    ${files}`,
     `  Secrets  ${r.secrets.kept ? 'kept (--keep-secrets)' : `${r.secrets.deleted} deleted`}`,
   ].join('\n')
 }
@@ -123,6 +125,12 @@ export function renderBaseDeploy(r: BaseDeployResult): string {
   const verb = { created: 'Created', updated: 'Updated', unchanged: 'No changes to' }[r.outcome]
   return [
     `${chalk.green('✔')} ${verb} base ${r.base} (${r.stack}) in ${seconds(r.durationMs)}${r.bootstrapped ? ', after bootstrapping CDK' : ''}`,
+    ...(r.outputs.CdnDomainName
+      ? [`  Static and media files: https://${r.outputs.CdnDomainName}/ (CloudFront)`]
+      : []),
+    ...(r.cdnCertificate
+      ? [`  CDN certificate: ${r.cdnCertificate.stack} (${r.cdnCertificate.region})`]
+      : []),
     r.kind === 'adhoc'
       ? '  Next: `djenv env create pr-1`'
       : `  Next: \`djenv env create ${r.base}\``,
@@ -132,7 +140,7 @@ export function renderBaseDeploy(r: BaseDeployResult): string {
 export function renderBaseDestroy(r: BaseDestroyResult): string {
   if (r.outcome === 'absent')
     return `${chalk.green('✔')} Base ${r.base} (${r.stack}) did not exist.`
-  return `${chalk.green('✔')} Destroyed base ${r.base} (${r.stack}) in ${seconds(r.durationMs)}${r.objectsDeleted ? `; deleted ${r.objectsDeleted} object(s) from its bucket` : ''}`
+  return `${chalk.green('✔')} Destroyed base ${r.base} (${r.stack}) in ${seconds(r.durationMs)}${r.objectsDeleted ? `; deleted ${r.objectsDeleted} object(s) from its bucket` : ''}${r.cdnCertificateStackDeleted ? '; deleted its CDN certificate stack' : ''}`
 }
 
 /** "3d", "5h", "12m" between two times. */

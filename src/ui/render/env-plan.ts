@@ -1,13 +1,14 @@
 import chalk from 'chalk'
 
 import { DJENV_VARIABLES } from '../../config/environment.js'
-import type { EnvPlanResult, PlannedContainer } from '../../deploy/env-plan.js'
+import type { EnvPlanResult, PlannedContainer, PlannedFiles } from '../../deploy/env-plan.js'
 import { renderCost } from './cost.js'
 
 /** The human form of an offline plan. */
 export function renderEnvPlan(plan: EnvPlanResult): string {
   const app = plan.stacks.find((s) => s.role === 'app')
   const base = plan.stacks.find((s) => s.role === 'base')
+  const certificate = plan.stacks.find((s) => s.role === 'certificate')
   const kind = plan.kind === 'prod' ? 'production' : 'ad hoc'
   const lines = [
     chalk.bold(
@@ -17,6 +18,7 @@ export function renderEnvPlan(plan: EnvPlanResult): string {
     `  URL        ${chalk.cyan(plan.url)}`,
     `  Image      ${plan.images.repository}:${plan.images.tag}${plan.images.source === 'placeholder' ? chalk.yellow('  (placeholder: pass --image-tag or set image.tag)') : ''}`,
     `  Database   ${plan.database}`,
+    ...fileLines(plan.files, plan.kind),
     `  Services   ${plan.services.map((s) => `${s.name} ${s.cpu / 1024} vCPU/${s.memory / 1024} GB`).join(', ')}; all start at 0 tasks, then scale after migrations`,
     `  Priority   ${plan.listenerPriority.value} on the HTTPS listener${plan.listenerPriority.source === 'name-hash' ? ' (from the name; the next free block is claimed at create time)' : ''}`,
   ]
@@ -43,6 +45,11 @@ export function renderEnvPlan(plan: EnvPlanResult): string {
       `Base stack ${plan.project}-${plan.base}: shared by every ad hoc env, not planned here (pass --with-base)`,
     )
   }
+  if (certificate) {
+    lines.push(
+      `Certificate stack ${certificate.name} (${certificate.region}): ${certificate.resourceCount} resource${certificate.resourceCount === 1 ? '' : 's'}, the CDN certificate, deployed before the base (CloudFront reads certificates from ${certificate.region} only)`,
+    )
+  }
   lines.push('', ...renderCost(plan.cost))
   lines.push(
     '',
@@ -51,6 +58,22 @@ export function renderEnvPlan(plan: EnvPlanResult): string {
   lines.push(...plan.validationWarnings.map((w) => chalk.yellow(`  warning ${w}`)))
   if (plan.outDir) lines.push(`Templates written to ${plan.outDir}`)
   return lines.join('\n')
+}
+
+/** Where static and media files are served from. */
+function fileLines(files: PlannedFiles, kind: EnvPlanResult['kind']): string[] {
+  const signed = `pre-signed S3 URLs under ${files.mediaLocation}/`
+  if (!files.cdnHost || !files.staticUrl) {
+    return [
+      `  Static     served by the app itself (static.cdn: false, no CloudFront)`,
+      `  Media      ${signed}`,
+    ]
+  }
+  const owner = kind === 'prod' ? "the env's own" : 'shared by the base'
+  return [
+    `  Static     ${chalk.cyan(files.staticUrl)} (CloudFront, ${owner})`,
+    `  Media      ${files.mediaUrl ? `${chalk.cyan(files.mediaUrl)} (CloudFront, cached 1 h by default)` : `${signed} (static.media: signed)`}`,
+  ]
 }
 
 function resourceLines(resources: { type: string; count: number }[]): string[] {

@@ -1,14 +1,17 @@
 import type { DeployImageResult } from '../../deploy/deploy-image.js'
 import type { TaskRunResult } from '../../deploy/task-run.js'
 
-/** GitHub step summary of `deploy-image`: env, image, outcome, services, durations. */
+/** GitHub step summary of `deploy-image`: env, image, outcome, one-off tasks, services, duration. */
 export function deployImageSummary(r: DeployImageResult): string {
   const services = r.services.map((s) => `| ${s.name} | ${s.state} | ${s.running}/${s.desired} |`)
   return [
     `### djenv deploy-image ${r.env} ${r.tag}: ${r.outcome}`,
     '',
-    `Image \`${r.image}\`${r.migration ? `; migrations exited ${r.migration.exitCode}` : ''}; ${Math.round(r.durationMs / 1000)} s.`,
+    `Image \`${r.image}\`${r.migration ? `; migrations exited ${r.migration.exitCode}` : ''}${r.collectstatic ? `; collectstatic exited ${r.collectstatic.exitCode}` : ''}; ${Math.round(r.durationMs / 1000)} s.`,
     '',
+    ...(r.outcome === 'migration-failed' || r.outcome === 'collectstatic-failed'
+      ? ['No service was updated: they still run the previous image.', '']
+      : []),
     ...(services.length
       ? ['| service | rollout | running/desired |', '| --- | --- | --- |', ...services, '']
       : []),

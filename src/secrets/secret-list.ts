@@ -25,7 +25,7 @@ export interface SecretListResult {
   secrets: SecretListEntry[]
   /** Names in `secrets.names` of the configuration that have no value here. */
   missing: string[]
-  /** False for an ad hoc env without a stack whose secrets were kept (env destroy --keep-secrets). */
+  /** False for an ad hoc env without a stack that has secrets (set before its first env create, or kept by env destroy --keep-secrets). */
   envExists: boolean
 }
 
@@ -51,7 +51,7 @@ export async function secretList(
   if (!exists && !stored.some((s) => s.from === 'env')) throw envNotFound(target)
   if (!exists) {
     deps.report.warn(
-      `${names.env} has no stack; these secrets were kept when it was destroyed. \`djenv secret unset ${names.env} NAME\` removes one.`,
+      `${names.env} has no stack: these secrets were set before its first \`djenv env create\`, or kept when it was destroyed. \`djenv secret unset ${names.env} NAME\` removes one.`,
     )
   }
   const own = new Set(stored.filter((s) => s.from === 'env').map((s) => s.name))

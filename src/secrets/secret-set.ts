@@ -3,7 +3,7 @@ import { DjenvError } from '../core/errors.js'
 import { secretNameProblem, type SecretSource } from '../config/environment.js'
 import { mapAwsError } from '../aws/errors.js'
 import { putSecureString } from '../aws/ssm.js'
-import { envExists, envNotFound, openSecretTarget, type SecretTargetInput } from './target.js'
+import { envExists, openSecretTarget, type SecretTargetInput } from './target.js'
 import {
   affectedEnvs,
   envsToRedeploy,
@@ -41,7 +41,7 @@ export type SecretSetDeps = Pick<Deps, 'cwd' | 'env' | 'ask' | 'report'> & { std
 
 /**
  * Stores a secret as an SSM SecureString (a new version when it exists). Every check runs
- * before the one write: name, env, value size. The value is never logged or returned.
+ * before the one write: name, then value size. The value is never logged or returned.
  */
 export async function secretSet(
   input: SecretSetInput,
@@ -65,7 +65,9 @@ export async function secretSet(
       `Set it for one env: \`djenv secret set ${names.env} SECRET_KEY\`.`,
     )
   }
-  if (from === 'env' && !(await envExists(target))) throw envNotFound(target)
+  // An ad hoc env may get its secrets before its first `env create` (which injects them), as
+  // a production env does: say so, since a mistyped env name stores a secret nothing reads.
+  const notCreated = from === 'env' && !(await envExists(target))
 
   const value = await readSecretValue(input.name, input.value, deps)
   const parameter = `${target.path}/${input.name}`
@@ -77,6 +79,11 @@ export async function secretSet(
     ),
   )
 
+  if (notCreated) {
+    deps.report.warn(
+      `${names.env} has no stack yet (${names.appStack}): its first \`djenv env create ${names.env}\` injects ${input.name}. If the env name is mistyped, \`djenv secret unset ${names.env} ${input.name}\` removes it.`,
+    )
+  }
   const envs = await affectedEnvs(target)
   let services = await secretUses(aws, region, config, envs, parameter)
   if (input.restart && services.some((s) => s.injects)) {

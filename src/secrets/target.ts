@@ -67,8 +67,9 @@ export async function openSecretTarget(
 }
 
 /**
- * Whether the env exists: a configured production env always does (its secrets come before
- * its first deploy); an ad hoc env once its stack does, so a mistyped name writes nothing.
+ * Whether the env exists: a configured production env always does; an ad hoc env once its
+ * stack does. Secrets may come before either's first deploy (`secret set` warns for an ad hoc
+ * env without a stack, since a mistyped name stores a secret nothing reads).
  */
 export async function envExists(target: SecretTarget): Promise<boolean> {
   if (target.env.kind === 'prod') return true

@@ -143,17 +143,29 @@ describe('secretSet', () => {
     expect(aws.ssm).not.toHaveReceivedCommand(PutParameterCommand)
   })
 
-  it('refuses an ad hoc env without a stack, naming env create and --base', async () => {
-    given({ envs: {} })
+  it('stores a secret of an ad hoc env before its first env create, warning about a mistyped name', async () => {
+    const { store } = given({ envs: {} })
+    const d = deps({ stdin: KNOWN_VALUE })
 
-    const run = secretSet({ ...input, env: 'pr-24' }, deps({ stdin: 'v' }))
+    const result = await secretSet({ ...input, env: 'pr-24' }, d)
 
-    await expect(run).rejects.toMatchObject({
-      djenvCode: 'ENV_NOT_FOUND',
-      hint: expect.stringMatching(/djenv env create pr-24.*--base/),
-      oclif: { exit: 1 },
-    })
-    expect(aws.ssm).not.toHaveReceivedCommand(PutParameterCommand)
+    expect(store.store.get('/djenv/shop/pr-24/secrets/STRIPE_API_KEY')?.value).toBe(KNOWN_VALUE)
+    expect(result).toMatchObject({ env: 'pr-24', from: 'env', outcome: 'created', services: [] })
+    expect(d.report.warnings).toEqual([
+      expect.stringMatching(
+        /pr-24 has no stack yet.*djenv env create pr-24.*djenv secret unset pr-24 STRIPE_API_KEY/,
+      ),
+    ])
+    expect(d.report.warnings.join('\n')).not.toContain(KNOWN_VALUE)
+  })
+
+  it('warns about nothing for an ad hoc env that has a stack', async () => {
+    given({ envs: { 'pr-42': [] } })
+    const d = deps({ stdin: 'v' })
+
+    await secretSet(input, d)
+
+    expect(d.report.warnings).toEqual([])
   })
 
   it.each([

@@ -213,6 +213,21 @@ describe('validation errors', () => {
       `${MINIMAL_YAML}availabilityZones: [eu-west-1a, us-east-1b]\n`,
       /availabilityZones\.1: us-east-1b is not in region eu-west-1/,
     ],
+    [
+      'a CDN host outside the hosted zone',
+      `${MINIMAL_YAML}static:\n  domain: cdn.example.org\n`,
+      /static\.domain: CDN host cdn\.example\.org is not under shop\.example\.com/,
+    ],
+    [
+      'a production CDN host that a production env serves',
+      `${MINIMAL_YAML}production:\n  prod:\n    hostnames: [www.shop.example.com]\n    static: { domain: www.shop.example.com }\n`,
+      /production\.prod\.static\.domain: CDN host www\.shop\.example\.com is already used by production\.prod\.hostnames/,
+    ],
+    [
+      'a CDN certificate outside us-east-1',
+      `${MINIMAL_YAML}static:\n  certificateArn: arn:aws:acm:eu-west-1:123456789012:certificate/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d\n`,
+      /static\.certificateArn: expected an ACM certificate ARN in us-east-1/,
+    ],
   ]
 
   it.each(cases)(

@@ -35,6 +35,7 @@ describe('parseEnvName', () => {
     ['base', 'is reserved by djenv', 'base-1'],
     ['static', 'is reserved by djenv', 'static-1'],
     ['ops', 'is reserved by djenv', 'ops-1'],
+    ['static-prod', 'is the CDN host of production env prod', 'static-prod-1'],
   ])('refuses %j: it %s, and suggests %s', (name, rule, suggestion) => {
     let error: unknown
     try {

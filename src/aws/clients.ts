@@ -60,6 +60,7 @@ export interface EcsApi {
     ecs.DeregisterTaskDefinitionCommandInput,
     ecs.DeregisterTaskDefinitionCommandOutput
   >
+  listTaskDefinitions: Op<ecs.ListTaskDefinitionsCommandInput, ecs.ListTaskDefinitionsCommandOutput>
 }
 
 export interface SsmApi {
@@ -207,6 +208,7 @@ export function createAws(
       updateService: ecsOp('UpdateService'),
       registerTaskDefinition: ecsOp('RegisterTaskDefinition'),
       deregisterTaskDefinition: ecsOp('DeregisterTaskDefinition'),
+      listTaskDefinitions: ecsOp('ListTaskDefinitions'),
     },
     ssm: {
       startSession: ssmOp('StartSession'),

@@ -337,6 +337,37 @@ export async function deregisterTaskDefinition(
   })
 }
 
+/**
+ * The ARNs of the ACTIVE revisions of exactly `family`, oldest first. ListTaskDefinitions
+ * filters by `familyPrefix`, which the API does not promise to be an exact match, so ARNs of
+ * other families (`…-pr-4-web-2-web` for `…-pr-4-web`) are dropped here.
+ */
+export async function activeRevisions(
+  ecs: EcsApi,
+  family: string,
+  region: string,
+): Promise<string[]> {
+  const arns: string[] = []
+  let nextToken: string | undefined
+  do {
+    const out = await ecs
+      .listTaskDefinitions({ familyPrefix: family, status: 'ACTIVE', maxResults: 100, nextToken })
+      .catch((err: unknown) => {
+        throw mapAwsError(err, { action: 'ecs:ListTaskDefinitions', region })
+      })
+    arns.push(...(out.taskDefinitionArns ?? []).filter((arn) => familyOf(arn) === family))
+    nextToken = out.nextToken
+  } while (nextToken)
+  return arns
+}
+
+/** The family of a task definition ARN `arn:…:task-definition/<family>:<revision>`. */
+export function familyOf(taskDefinitionArn: string): string {
+  const name = revisionOf(taskDefinitionArn)
+  const colon = name.lastIndexOf(':')
+  return colon >= 0 ? name.slice(0, colon) : name
+}
+
 /** Points a service at a task definition revision: ECS starts a rolling deployment. */
 export async function updateServiceTaskDefinition(
   ecs: EcsApi,

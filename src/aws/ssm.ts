@@ -40,6 +40,21 @@ export async function parametersByPath(
   return found.sort((a, b) => a.name.localeCompare(b.name))
 }
 
+/** One parameter with its version and modification time, or undefined when it does not exist. */
+export async function parameterInfo(
+  ssm: SsmApi,
+  name: string,
+  region: string,
+): Promise<ParameterInfo | undefined> {
+  try {
+    const p = (await ssm.getParameter({ Name: name })).Parameter
+    return p ? toInfo(p) : undefined
+  } catch (err) {
+    if ((err as { name?: string }).name === 'ParameterNotFound') return undefined
+    throw mapAwsError(err, { action: 'ssm:GetParameter', region })
+  }
+}
+
 /** One parameter's value, or undefined when it does not exist. */
 export async function parameterValue(
   ssm: SsmApi,
@@ -77,14 +92,26 @@ export async function claimParameter(
   value: string,
   region: string,
 ): Promise<string> {
+  if (await createString(ssm, name, value, region)) return value
+  return (await parameterValue(ssm, name, region)) ?? ''
+}
+
+/**
+ * Creates the String parameter `name` = `value` unless it exists (PutParameter with
+ * `Overwrite: false`, atomic in SSM): true when this call created it.
+ */
+export async function createString(
+  ssm: SsmApi,
+  name: string,
+  value: string,
+  region: string,
+): Promise<boolean> {
   try {
     await ssm.putParameter({ Name: name, Value: value, Type: 'String', Overwrite: false })
-    return value
+    return true
   } catch (err) {
-    if ((err as { name?: string }).name !== 'ParameterAlreadyExists') {
-      throw mapAwsError(err, { action: 'ssm:PutParameter', region })
-    }
-    return (await parameterValue(ssm, name, region)) ?? ''
+    if ((err as { name?: string }).name === 'ParameterAlreadyExists') return false
+    throw mapAwsError(err, { action: 'ssm:PutParameter', region })
   }
 }
 

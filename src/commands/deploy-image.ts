@@ -11,7 +11,7 @@ export default class DeployImage extends DjenvCommand<DeployImageResult> {
 
 A failed migration or collectstatic stops the deploy before any service is touched (they go on running the previous tag), and djenv exits with that task's exit code. With static.cdn: false the app serves its own static files and collectstatic never runs. A circuit-breaker rollback, --max-task-failures failed tasks in a row, or --timeout end it with exit 1 and the reason (stopped-task reasons and service events on stderr); --rollback-on-timeout then puts every service back on its previous revision. The tag is recorded on the env only when every service completed, so later infrastructure updates keep it.
 
-A production env shows what changes and asks first; pass --yes in CI.
+A production env shows what changes and asks first; pass --yes in CI. While it runs it holds the env's lock: another deploy-image, env create or env destroy of the env is refused (exit 1, ENV_LOCKED, naming the holder); \`djenv env unlock\` releases a lock left by a run that is gone.
 
 ${EXIT_CODES_HELP}
   N    the exit code of a failed migration or collectstatic (no service was updated)`

@@ -32,6 +32,8 @@ export const EXIT_CODES = {
   CANCELLED: 1,
   IMAGE_MISSING: 1,
   PRIORITY_EXHAUSTED: 1,
+  /** Another djenv run holds the env lock (deploy-image, env create, env destroy). */
+  ENV_LOCKED: 1,
   TASK_NOT_FOUND: 1,
   TASK_FAILED: 1,
   SECRET_NOT_FOUND: 1,

@@ -17,9 +17,11 @@ import {
 import { targetHealthCounts } from '../aws/elbv2.js'
 import type { LogEvent } from '../aws/logs.js'
 import { putString } from '../aws/ssm.js'
+import type { BaseAttributes } from '../infra/outputs.js'
 import type { StepContext } from '../ui/reporter.js'
 import { baseOf, openAppEnv, type AppEnv } from './app-env.js'
 import { planCollectstatic, type CollectstaticPlan } from './collectstatic.js'
+import { withEnvLock } from './env-lock.js'
 import { statePaths, tagOf } from './env-state.js'
 import { interruptPolicy, runToCompletion } from './one-off-task.js'
 import type { ProjectInput } from './project.js'
@@ -125,7 +127,9 @@ export type DeployImageDeps = Pick<
  * updates the services
  * and waits honestly — success only when each service's PRIMARY deployment runs the new
  * revision with its rollout COMPLETED. A rollback, repeatedly failing tasks or the timeout end
- * it with an error naming the reason; the tag is recorded on the env only on success.
+ * it with an error naming the reason; the tag is recorded on the env only on success. Once the
+ * stack and the image are checked, it holds the env lock to the end (another run holding it
+ * refuses the deploy with ENV_LOCKED before anything changes).
  */
 export async function deployImage(
   input: DeployImageInput,
@@ -161,6 +165,32 @@ export async function deployImage(
     }
   })
 
+  // Everything from here reads the state it changes: under the env lock.
+  return withEnvLock(
+    {
+      ssm: aws.ssm,
+      region,
+      names,
+      command: 'deploy-image',
+      expectedMs: input.wait ? input.timeoutMs : 0,
+    },
+    deps,
+    () => deployLocked(app, base, collectstaticPlan, started, input, deps),
+  )
+}
+
+/** Steps 1–5 of infrastructure.md §9.2, holding the env lock. */
+async function deployLocked(
+  app: AppEnv,
+  base: BaseAttributes,
+  collectstaticPlan: CollectstaticPlan,
+  started: number,
+  input: DeployImageInput,
+  deps: DeployImageDeps,
+): Promise<DeployImageResult> {
+  const { project, names, env } = app
+  const { aws, region, config } = project
+  const repository = config.image.repository
   const before = await describeServices(aws.ecs, app.cluster, app.services, region)
   const absent = before.filter((s) => s.state !== 'active' || !s.taskDefinition)
   if (absent.length) {

@@ -4,7 +4,7 @@ import { randomBytes } from 'node:crypto'
 import type { Deps } from '../core/command.js'
 import { DjenvError } from '../core/errors.js'
 import { parseDuration } from '../config/duration.js'
-import { type EnvKind } from '../config/names.js'
+import { type EnvKind, type EnvName } from '../config/names.js'
 import { type EnvNames } from '../config/naming.js'
 import { describeStack, envStacksOn, listProjectStacks, stackState } from '../aws/cloudformation.js'
 import { imageExists } from '../aws/ecr.js'
@@ -26,14 +26,15 @@ import {
   zeroCounts,
 } from './app-inputs.js'
 import { estimateEnvCost, type CostEstimate } from '../cost/estimate.js'
-import { planCollectstatic } from './collectstatic.js'
+import { planCollectstatic, type CollectstaticPlan } from './collectstatic.js'
 import { manageDatabase } from './database.js'
 import { deployStack } from './deploy-stack.js'
+import { withEnvLock } from './env-lock.js'
 import { statePaths } from './env-state.js'
 import { runToCompletion, taskIdOf } from './one-off-task.js'
 import { allocatePriority, type PrioritySource } from './priority.js'
 import { openProject, type Project, type ProjectInput, projectEnv } from './project.js'
-import { checkStackUsable, requireBase } from './stack-checks.js'
+import { checkStackUsable, requireBase, STACK_WAIT_MS } from './stack-checks.js'
 import { secretsForDeploy } from '../secrets/store.js'
 import { waitForServices } from './wait-services.js'
 
@@ -83,7 +84,8 @@ export type EnvCreateDeps = Pick<
  * state, keeps the images and listener priority the env has, creates its database, deploys
  * the app stack, and on creation runs migrations, then collectstatic (with the CDN on), before
  * scaling services up. A creation that stopped there (a failed migration or collectstatic leaves
- * the stack with every service at 0 and no `created-at`) is resumed by running it again.
+ * the stack with every service at 0 and no `created-at`) is resumed by running it again. Once
+ * the base is checked, it holds the env lock to the end (ENV_LOCKED when another run has it).
  */
 export async function envCreate(
   input: EnvCreateInput,
@@ -95,10 +97,44 @@ export async function envCreate(
   const { env, names } = projectEnv(config, input.name)
   const ttlMs = input.ttl === undefined ? undefined : parseTtl(input.ttl)
   const collectstatic = planCollectstatic(config, input.skipCollectstatic ?? false)
-  const state = statePaths(names)
 
   const baseStack = await requireBase(aws.cfn, names, region)
   const base = baseAttributesFromOutputs(names.baseStack, baseStack.outputs)
+
+  // Everything from here reads the env's state to change it: under the env lock.
+  return withEnvLock(
+    {
+      ssm: aws.ssm,
+      region,
+      names,
+      command: 'env create',
+      expectedMs: input.timeoutMs + (input.wait ? STACK_WAIT_MS : 0),
+    },
+    deps,
+    () => createLocked({ project, env, names, base, ttlMs, collectstatic, started }, input, deps),
+  )
+}
+
+/** What envCreate settled before taking the env lock. */
+interface CreateContext {
+  project: Project
+  env: EnvName
+  names: EnvNames
+  base: BaseAttributes
+  ttlMs: number | undefined
+  collectstatic: CollectstaticPlan
+  started: number
+}
+
+/** envCreate from the app stack's state on, holding the env lock. */
+async function createLocked(
+  ctx: CreateContext,
+  input: EnvCreateInput,
+  deps: EnvCreateDeps,
+): Promise<EnvCreateResult> {
+  const { project, env, names, base, ttlMs, collectstatic, started } = ctx
+  const { config, aws, region } = project
+  const state = statePaths(names)
   let existing = await describeStack(aws.cfn, names.appStack, region)
   existing = await checkStackUsable(
     existing,

@@ -1,9 +1,14 @@
 import { configuredServices } from '../config/schema.js'
 import type { Deps } from '../core/command.js'
-import { type EnvKind } from '../config/names.js'
+import { type EnvKind, type EnvName } from '../config/names.js'
 import { type EnvNames } from '../config/naming.js'
 import { describeStack, stackState } from '../aws/cloudformation.js'
-import { describeServices, setDesiredCount } from '../aws/ecs.js'
+import {
+  activeRevisions,
+  deregisterTaskDefinition,
+  describeServices,
+  setDesiredCount,
+} from '../aws/ecs.js'
 import { deletePrefixes } from '../aws/s3.js'
 import { deleteParameters, parametersByPath } from '../aws/ssm.js'
 import {
@@ -16,10 +21,11 @@ import { tasksOf, zeroCounts } from './app-inputs.js'
 import { confirmDestroy } from './confirm.js'
 import { manageDatabase } from './database.js'
 import { destroyStack } from './deploy-stack.js'
+import { envLockPath, withEnvLock } from './env-lock.js'
 import { priorityClaim } from './env-state.js'
 import { hashedPriority } from './priority.js'
 import { openProject, type Project, type ProjectInput, projectEnv } from './project.js'
-import { checkStackUsable } from './stack-checks.js'
+import { checkStackUsable, STACK_WAIT_MS } from './stack-checks.js'
 import { storedSecrets } from '../secrets/store.js'
 
 export interface EnvDestroyInput extends ProjectInput {
@@ -55,6 +61,11 @@ export interface EnvDestroyResult {
   files: { deleted: number; kept: boolean }
   /** The env's own secrets (SECRET_KEY included) deleted, or kept with --keep-secrets. */
   secrets: { deleted: number; kept: boolean }
+  /**
+   * ACTIVE revisions of the env's task-definition families deregistered once the stack was gone:
+   * those djenv registered itself (deploy-image, run), as CloudFormation removes only its own.
+   */
+  taskDefinitionsDeregistered: number
   /** SSM parameters djenv kept for the env (state, priority claim) that were deleted. */
   parametersDeleted: number
   durationMs: number
@@ -66,9 +77,10 @@ export type EnvDestroyDeps = Pick<
 >
 
 /**
- * Destroys an env (infrastructure.md §9.3): confirm, scale to 0, drop its database, delete
- * the stack, its files in the assets bucket and its secrets (unless kept), then its state and
- * priority claim. Production envs pass the typed confirmation before anything is deleted. Every
+ * Destroys an env (infrastructure.md §9.3): confirm, take the env lock, scale to 0, drop its
+ * database, delete the stack, its files in the assets bucket and its secrets (unless kept),
+ * deregister the task-definition revisions left, then delete its state and priority claim, and
+ * the lock last. Production envs pass the typed confirmation before anything is deleted. Every
  * step is idempotent, so a failed destroy can be run again; a missing stack still gets its
  * leftovers cleaned up.
  */
@@ -81,7 +93,6 @@ export async function envDestroy(
   const { config, aws, region } = project
   const { env, names } = projectEnv(config, input.name)
 
-  let stack = await describeStack(aws.cfn, names.appStack, region)
   await confirmDestroy(
     {
       kind: env.kind,
@@ -91,8 +102,32 @@ export async function envDestroy(
     input,
     deps,
   )
-  stack = await checkStackUsable(
-    stack,
+  // Everything from here reads the env's state to delete it: under the env lock.
+  return withEnvLock(
+    {
+      ssm: aws.ssm,
+      region,
+      names,
+      command: 'env destroy',
+      expectedMs: input.wait ? STACK_WAIT_MS : 0,
+    },
+    deps,
+    () => destroyLocked(project, env, names, input, deps, started),
+  )
+}
+
+/** envDestroy after the confirmation, holding the env lock. */
+async function destroyLocked(
+  project: Project,
+  env: EnvName,
+  names: EnvNames,
+  input: EnvDestroyInput,
+  deps: EnvDestroyDeps,
+  started: number,
+): Promise<EnvDestroyResult> {
+  const { config, aws, region } = project
+  const stack = await checkStackUsable(
+    await describeStack(aws.cfn, names.appStack, region),
     names,
     { wait: input.wait, yes: input.yes, action: 'destroy' },
     project,
@@ -167,7 +202,14 @@ export async function envDestroy(
     )
   }
 
-  const leftovers = (await parametersByPath(aws.ssm, names.envSsmRoot, region)).map((p) => p.name)
+  const deregistered = await deregisterRevisions(project, names, deps)
+
+  // The lock is no leftover: it is this run's, and withEnvLock deletes it once everything else
+  // under …/envs/<env>/ is gone, so no other run starts on the env while it is torn down.
+  const lock = envLockPath(names)
+  const leftovers = (await parametersByPath(aws.ssm, names.envSsmRoot, region))
+    .map((p) => p.name)
+    .filter((name) => name !== lock)
   const claims = await parametersByPath(aws.ssm, `${names.ssmRoot}/priorities`, region)
   for (const claim of claims) if (claim.value === env.name) leftovers.push(claim.name)
   if (Number.isInteger(priority) && env.kind === 'adhoc')
@@ -183,9 +225,33 @@ export async function envDestroy(
     database: { name: names.databaseName, dropped },
     files,
     secrets: { deleted: secrets.length, kept: Boolean(input.keepSecrets) },
+    taskDefinitionsDeregistered: deregistered,
     parametersDeleted: toDelete.length,
     durationMs: deps.clock.now().getTime() - started,
   }
+}
+
+/**
+ * Deregisters every ACTIVE revision of the env's task-definition families (web, worker, beat,
+ * migrate); returns how many. Revisions of other envs' families never match (activeRevisions
+ * keeps exact families only), and a re-run finds none left.
+ */
+async function deregisterRevisions(
+  project: Project,
+  names: EnvNames,
+  deps: Pick<EnvDestroyDeps, 'report'>,
+): Promise<number> {
+  const { aws, region } = project
+  return deps.report.step(`Deregister the task definitions of ${names.env}`, async (step) => {
+    let count = 0
+    for (const family of Object.values(names.families)) {
+      const arns = await activeRevisions(aws.ecs, family, region)
+      for (const arn of arns) await deregisterTaskDefinition(aws.ecs, arn, region)
+      if (arns.length) step.detail(`${family}: ${arns.length} revision(s)`)
+      count += arns.length
+    }
+    return count
+  })
 }
 
 /**

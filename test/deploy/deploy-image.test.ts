@@ -40,6 +40,7 @@ const SERVICES = ['web', 'worker', 'beat'] as const
 const migrateTask = 'arn:aws:ecs:eu-west-1:123456789012:task/shop-dev-pr-42/mig1'
 const staticTask = 'arn:aws:ecs:eu-west-1:123456789012:task/shop-dev-pr-42/static1'
 const COLLECTSTATIC = ['python', 'manage.py', 'collectstatic', '--noinput']
+const LOCK = `${f.ssmRoot}/lock`
 
 let tds: ReturnType<typeof taskDefinitions>
 let params: Map<string, string>
@@ -183,6 +184,14 @@ function ecsCalls(): string[] {
   })
 }
 
+/** The parameters written, but for the env lock (taken and released by every deploy). */
+function stateWrites(): string[] {
+  return mocks.ssm
+    .commandCalls(PutParameterCommand)
+    .map((c) => c.args[0].input.Name ?? '')
+    .filter((name) => name !== LOCK)
+}
+
 /** The example configuration with a `static` block of its own, in a temporary file. */
 function configWith(staticBlock: Record<string, unknown>): string {
   const config = parse(readFileSync(SHOP_CONFIG, 'utf8')) as Record<string, unknown>
@@ -315,7 +324,7 @@ describe('deployImage', () => {
     expect(result).toMatchObject({ outcome: 'migration-failed', exitCode: 3, recorded: false })
     expect(result.services.every((s) => s.state === 'not-updated')).toBe(true)
     expect(mocks.ecs).not.toHaveReceivedCommand(UpdateServiceCommand)
-    expect(mocks.ssm).not.toHaveReceivedCommand(PutParameterCommand)
+    expect(stateWrites()).toEqual([])
     expect(deps.report.warnings).toEqual([
       expect.stringContaining('exit code 3; no service was updated'),
     ])
@@ -481,7 +490,7 @@ describe('deployImage', () => {
       taskDefinition: tds.arnOf('web', 5),
     })
     expect(deps.clock.slept.filter((ms) => ms === 10_000)).toHaveLength(30) // 5 minutes of polls
-    expect(mocks.ssm).not.toHaveReceivedCommand(PutParameterCommand)
+    expect(stateWrites()).toEqual([])
   })
 
   it('times out and restores every previous revision with --rollback-on-timeout', async () => {
@@ -509,7 +518,7 @@ describe('deployImage', () => {
         taskDefinition: tds.arnOf(svc, 5),
       })
     }
-    expect(mocks.ssm).not.toHaveReceivedCommand(PutParameterCommand)
+    expect(stateWrites()).toEqual([])
   })
 
   it('with --skip-migrations and --no-wait updates the services and returns', async () => {
@@ -528,7 +537,7 @@ describe('deployImage', () => {
     })
     expect(mocks.ecs).not.toHaveReceivedCommand(RunTaskCommand)
     expect(mocks.ecs).toHaveReceivedCommandTimes(UpdateServiceCommand, 3)
-    expect(mocks.ssm).not.toHaveReceivedCommand(PutParameterCommand)
+    expect(stateWrites()).toEqual([])
   })
 
   it('does nothing when every service already runs the tag', async () => {
@@ -635,7 +644,7 @@ describe('deployImage', () => {
           SERVICES.map((s) => tds.arnOf(s, 5)),
         )
         expect(mocks.ecs).not.toHaveReceivedCommand(UpdateServiceCommand)
-        expect(mocks.ssm).not.toHaveReceivedCommand(PutParameterCommand)
+        expect(stateWrites()).toEqual([])
         expect(deps.report.warnings).toEqual([
           `collectstatic failed with exit code ${code}; no service was updated (they still run old1234).`,
         ])
@@ -783,5 +792,143 @@ describe('deployImage', () => {
         taskDefinition: tds.arnOf('web', 6),
       })
     })
+  })
+})
+
+describe('deployImage and the env lock', () => {
+  /** Another run's lock on pr-42, taken `ageMinutes` before the fake clock's now. */
+  function givenLock(ageMinutes: number): string {
+    const since = new Date(Date.parse('2026-11-20T10:00:00Z') - ageMinutes * 60_000)
+    const value = JSON.stringify({
+      command: 'env create',
+      holder: 'https://github.com/acme/shop/actions/runs/7',
+      pid: 99,
+      since: since.toISOString(),
+    })
+    params.set(LOCK, value)
+    return value
+  }
+
+  /** RunTask that answers like givenTasks, recording the lock as it is while each task runs. */
+  function lockDuringTasks(): (string | undefined)[] {
+    const seen: (string | undefined)[] = []
+    mocks.ecs.on(RunTaskCommand).callsFake((i: RunTaskCommandInput) => {
+      seen.push(params.get(LOCK))
+      return { tasks: [{ taskArn: i.overrides ? staticTask : migrateTask }] }
+    })
+    return seen
+  }
+
+  it('holds the lock from before the first change to the end, then releases it', async () => {
+    givenServices()
+    givenMigration(0)
+    const seen = lockDuringTasks()
+
+    const result = await deployImage(input(), testDeps())
+
+    expect(result.outcome).toBe('completed')
+    expect(mocks.ssm).toHaveReceivedCommandWith(PutParameterCommand, {
+      Name: LOCK,
+      Overwrite: false,
+    })
+    expect(seen).toHaveLength(2)
+    expect(JSON.parse(seen[0] ?? '{}')).toMatchObject({
+      command: 'deploy-image',
+      pid: process.pid,
+      since: '2026-11-20T10:00:00.000Z',
+    })
+    expect(params.has(LOCK)).toBe(false)
+  })
+
+  it('releases the lock after a failed migration', async () => {
+    givenServices()
+    givenMigration(3)
+    const seen = lockDuringTasks()
+
+    const result = await deployImage(input(), testDeps())
+
+    expect(result.outcome).toBe('migration-failed')
+    expect(seen[0]).toBeDefined()
+    expect(params.has(LOCK)).toBe(false)
+  })
+
+  it('releases the lock when the rollout fails with an error', async () => {
+    givenServices((name, poll, td) =>
+      name === 'web'
+        ? {
+            running: 0,
+            deployments: [
+              {
+                status: 'PRIMARY',
+                taskDefinition: td.next,
+                rolloutState: 'FAILED',
+                rolloutStateReason: 'ECS deployment circuit breaker: tasks failed to start.',
+              },
+            ],
+          }
+        : completes(name, poll, td),
+    )
+    givenMigration(0)
+    mocks.ecs.on(ListTasksCommand).resolves({ taskArns: [] })
+
+    await expect(deployImage(input(), testDeps())).rejects.toMatchObject({
+      djenvCode: 'DEPLOY_FAILED',
+    })
+    expect(params.has(LOCK)).toBe(false)
+  })
+
+  it('releases the lock on Ctrl-C while waiting for the rollout', async () => {
+    const controller = new AbortController()
+    givenServices((name, poll, td) => {
+      controller.abort()
+      return {
+        deployments: [{ status: 'PRIMARY', taskDefinition: td.next, rolloutState: 'IN_PROGRESS' }],
+      }
+    })
+    givenMigration(0)
+
+    const run = deployImage(input(), testDeps({ signal: controller.signal }))
+
+    await expect(run).rejects.toMatchObject({ djenvCode: 'INTERRUPTED', oclif: { exit: 130 } })
+    expect(params.has(LOCK)).toBe(false)
+  })
+
+  it('refuses while another run holds the lock, changing nothing and leaving its lock', async () => {
+    givenServices()
+    givenMigration(0)
+    const theirs = givenLock(10)
+
+    const run = deployImage(input(), testDeps())
+
+    await expect(run).rejects.toMatchObject({
+      djenvCode: 'ENV_LOCKED',
+      oclif: { exit: 1 },
+      message: expect.stringContaining(
+        'env create by https://github.com/acme/shop/actions/runs/7 (pid 99) since 2026-11-20T09:50:00.000Z',
+      ),
+      hint: expect.stringContaining('`djenv env unlock pr-42`'),
+    })
+    expect(mocks.ecs).not.toHaveReceivedCommand(RegisterTaskDefinitionCommand)
+    expect(mocks.ecs).not.toHaveReceivedCommand(RunTaskCommand)
+    expect(mocks.ecs).not.toHaveReceivedCommand(UpdateServiceCommand)
+    expect(stateWrites()).toEqual([])
+    expect(params.get(LOCK)).toBe(theirs)
+  })
+
+  it('takes over a stale lock with a warning naming its holder, and deploys', async () => {
+    givenServices()
+    givenMigration(0)
+    givenLock(3 * 60)
+    const deps = testDeps()
+
+    const result = await deployImage(input(), deps)
+
+    expect(result.outcome).toBe('completed')
+    expect(deps.report.warnings).toEqual([
+      expect.stringContaining(
+        'Taking over the lock of pr-42: env create by https://github.com/acme/shop/actions/runs/7',
+      ),
+    ])
+    expect(params.has(LOCK)).toBe(false)
   })
 })

@@ -135,6 +135,7 @@ describe('envGc', () => {
         database: { name: 'x', dropped: true },
         files: { deleted: 0, kept: false },
         secrets: { deleted: 0, kept: false },
+        taskDefinitionsDeregistered: 0,
         parametersDeleted: 0,
         durationMs: 0,
       }

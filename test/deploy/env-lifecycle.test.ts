@@ -4,12 +4,15 @@ import { fileURLToPath } from 'node:url'
 import { CreateChangeSetCommand } from '@aws-sdk/client-cloudformation'
 import { DescribeImagesCommand, ECRClient, ImageNotFoundException } from '@aws-sdk/client-ecr'
 import {
+  DeregisterTaskDefinitionCommand,
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
   DescribeTasksCommand,
   ECSClient,
+  ListTaskDefinitionsCommand,
   RunTaskCommand,
   UpdateServiceCommand,
+  type ListTaskDefinitionsCommandInput,
   type RunTaskCommandInput,
 } from '@aws-sdk/client-ecs'
 import {
@@ -23,7 +26,7 @@ import {
   type DeleteObjectsCommandInput,
   type ListObjectsV2CommandInput,
 } from '@aws-sdk/client-s3'
-import { PutParameterCommand } from '@aws-sdk/client-ssm'
+import { DeleteParametersCommand, PutParameterCommand } from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { parse, stringify } from 'yaml'
@@ -80,6 +83,22 @@ let aws: FakeAws
 let tasks: RunTaskCommandInput[]
 let exitCodes: Record<string, number>
 let services: Map<string, { desired: number; taskDefinition: string }>
+/** Task definition revisions ECS holds outside any stack: ARN → status. */
+let revisions: Map<string, 'ACTIVE' | 'INACTIVE'>
+/** For each DeregisterTaskDefinition: the revision and the stacks still live then. */
+let deregistered: { arn: string; liveStacks: string[] }[]
+
+const LOCK = '/djenv/shop/dev/envs/pr-42/lock'
+const revisionArn = (family: string, revision: number) =>
+  `arn:aws:ecs:eu-west-1:123456789012:task-definition/${family}:${revision}`
+
+/** The SSM parameters written, but for the env lock (every run takes and releases it). */
+function ssmWrites(): string[] {
+  return aws.mocks.ssm
+    .commandCalls(PutParameterCommand)
+    .map((c) => c.args[0].input.Name ?? '')
+    .filter((name) => name !== LOCK)
+}
 
 /** What a one-off task ran: db-admin, migrations (no override) or collectstatic. */
 function taskName(t: RunTaskCommandInput | undefined): string {
@@ -122,6 +141,8 @@ beforeEach(() => {
   tasks = []
   exitCodes = {}
   services = new Map()
+  revisions = new Map()
+  deregistered = []
   for (const m of [ecr, ecs, elb]) m.reset()
   ecr.onAnyCommand().rejects(new Error('unexpected ECR call'))
   ecs.onAnyCommand().rejects(new Error('unexpected ECS call'))
@@ -188,6 +209,24 @@ beforeEach(() => {
     }
     services.set(i.service, { ...s, desired: i.desiredCount })
     return {}
+  })
+  // ListTaskDefinitions as loosely as its API allows: familyPrefix matched as a string prefix,
+  // two ARNs a page.
+  ecs.on(ListTaskDefinitionsCommand).callsFake((i: ListTaskDefinitionsCommandInput) => {
+    const matching = [...revisions]
+      .filter(([, status]) => status === (i.status ?? 'ACTIVE'))
+      .map(([arn]) => arn)
+      .filter((arn) => (arn.split('/').pop() ?? '').startsWith(i.familyPrefix ?? ''))
+    const start = Number(i.nextToken ?? 0)
+    return {
+      taskDefinitionArns: matching.slice(start, start + 2),
+      nextToken: start + 2 < matching.length ? String(start + 2) : undefined,
+    }
+  })
+  ecs.on(DeregisterTaskDefinitionCommand).callsFake((i: { taskDefinition: string }) => {
+    revisions.set(i.taskDefinition, 'INACTIVE')
+    deregistered.push({ arn: i.taskDefinition, liveStacks: aws.cfn.liveStackNames() })
+    return { taskDefinition: { taskDefinitionArn: i.taskDefinition, status: 'INACTIVE' } }
   })
   ecs.on(DescribeTaskDefinitionCommand).callsFake((i: { taskDefinition: string }) => {
     const service = i.taskDefinition.split(':')[0]?.split('-').pop() ?? ''
@@ -287,7 +326,8 @@ describe('envCreate', () => {
       message: 'Image shop:missing is not in ECR (eu-west-1); nothing was changed.',
     })
     expect(aws.mocks.cloudFormation).not.toHaveReceivedCommand(CreateChangeSetCommand)
-    expect(aws.mocks.ssm).not.toHaveReceivedCommand(PutParameterCommand)
+    expect(ssmWrites()).toEqual([])
+    expect(aws.parameters.has(LOCK)).toBe(false)
     expect(tasks).toEqual([])
   })
 
@@ -500,6 +540,194 @@ describe('envDestroy', () => {
   })
 })
 
+describe('the env lock through env create and destroy', () => {
+  const destroyInput = { name: 'pr-42', yes: true, force: false, keepDatabase: false, wait: false }
+
+  /** Another run's lock on pr-42, taken `ageMinutes` before the fake clock's now. */
+  function givenLock(ageMinutes: number): string {
+    const since = new Date(Date.parse('2026-11-20T10:00:00Z') - ageMinutes * 60_000)
+    const value = JSON.stringify({
+      command: 'deploy-image',
+      holder: 'alice@laptop',
+      pid: 4242,
+      since: since.toISOString(),
+    })
+    aws.parameters.set(LOCK, value)
+    return value
+  }
+
+  /** The lock as it stood when each one-off task (database, migrations, …) started. */
+  function lockDuringTasks(): (string | undefined)[] {
+    const seen: (string | undefined)[] = []
+    ecs.on(RunTaskCommand).callsFake((i: RunTaskCommandInput) => {
+      seen.push(aws.parameters.get(LOCK))
+      tasks.push(i)
+      return {
+        tasks: [
+          { taskArn: `arn:aws:ecs:eu-west-1:123456789012:task/${i.cluster}/task${tasks.length}` },
+        ],
+      }
+    })
+    return seen
+  }
+
+  it('env create holds the lock from the database to the last record, then releases it', async () => {
+    const seen = lockDuringTasks()
+
+    const d = deps()
+    const result = await envCreate(input, {
+      ...d,
+      env: { ...d.env, GITHUB_REPOSITORY: 'acme/shop', GITHUB_RUN_ID: '77' },
+    })
+
+    expect(result.outcome).toBe('created')
+    expect(seen.map((v) => JSON.parse(v ?? '{}').command)).toEqual([
+      'env create',
+      'env create',
+      'env create',
+    ])
+    expect(JSON.parse(seen[0] ?? '{}').holder).toBe('https://github.com/acme/shop/actions/runs/77')
+    expect(aws.mocks.ssm).toHaveReceivedCommandWith(PutParameterCommand, {
+      Name: LOCK,
+      Overwrite: false,
+    })
+    expect(aws.parameters.has(LOCK)).toBe(false)
+  })
+
+  it('env create releases the lock when migrations fail', async () => {
+    exitCodes['shop-dev-pr-42-migrate'] = 3
+
+    await expect(envCreate(input, deps())).rejects.toMatchObject({ djenvCode: 'TASK_FAILED' })
+    expect(aws.parameters.has(LOCK)).toBe(false)
+  })
+
+  it('env create refuses while another run holds the lock, before any change', async () => {
+    const theirs = givenLock(20)
+
+    await expect(envCreate(input, deps())).rejects.toMatchObject({
+      djenvCode: 'ENV_LOCKED',
+      oclif: { exit: 1 },
+      message: expect.stringContaining(
+        'deploy-image by alice@laptop (pid 4242) since 2026-11-20T09:40:00.000Z',
+      ),
+      hint: expect.stringContaining('`djenv env unlock pr-42`'),
+    })
+    expect(aws.mocks.cloudFormation).not.toHaveReceivedCommand(CreateChangeSetCommand)
+    expect(tasks).toEqual([])
+    expect(ssmWrites()).toEqual([])
+    expect(aws.parameters.get(LOCK)).toBe(theirs)
+  })
+
+  it('env create takes over a stale lock, warning whose it was', async () => {
+    givenLock(150)
+    const report = recordingReporter()
+
+    const result = await envCreate(input, { ...deps(), report })
+
+    expect(result.outcome).toBe('created')
+    expect(report.warnings.filter((w) => w.includes('lock'))).toEqual([
+      expect.stringContaining('Taking over the lock of pr-42: deploy-image by alice@laptop'),
+    ])
+    expect(aws.parameters.has(LOCK)).toBe(false)
+  })
+
+  it('env destroy refuses while another run holds the lock: nothing scaled, dropped or deleted', async () => {
+    await envCreate(input, deps())
+    tasks = []
+    const theirs = givenLock(1)
+    const recorded = [...aws.parameters.keys()]
+
+    await expect(envDestroy(destroyInput, deps())).rejects.toMatchObject({
+      djenvCode: 'ENV_LOCKED',
+    })
+    expect([...services.values()].map((s) => s.desired)).toEqual([1, 1, 1])
+    expect(tasks).toEqual([])
+    expect(aws.cfn.liveStackNames()).toContain('shop-dev-pr-42')
+    expect([...aws.parameters.keys()]).toEqual(recorded)
+    expect(aws.parameters.get(LOCK)).toBe(theirs)
+  })
+
+  it('env destroy deletes the lock last, once everything else under envs/pr-42/ is gone', async () => {
+    await envCreate(input, deps())
+    const seen = lockDuringTasks()
+
+    const result = await envDestroy(destroyInput, deps())
+
+    expect(JSON.parse(seen[0] ?? '{}').command).toBe('env destroy')
+    const calls = aws.mocks.ssm.calls().map((c) => {
+      const command = c.args[0] as { constructor: { name: string }; input: { Name?: string } }
+      return `${command.constructor.name.replace(/Command$/, '')} ${command.input.Name ?? ''}`
+    })
+    expect(calls.at(-1)).toBe(`DeleteParameter ${LOCK}`)
+    expect(calls.lastIndexOf('DeleteParameters ')).toBeLessThan(calls.length - 1)
+    expect(aws.mocks.ssm).not.toHaveReceivedCommandWith(DeleteParametersCommand, {
+      Names: expect.arrayContaining([LOCK]),
+    })
+    expect(result.parametersDeleted).toBeGreaterThan(0)
+    expect([...aws.parameters.keys()].filter((k) => k.includes('/envs/pr-42'))).toEqual([])
+  })
+})
+
+describe('task definition revisions through env destroy', () => {
+  const destroy = (name: string) =>
+    envDestroy({ name, yes: true, force: false, keepDatabase: true, wait: false }, deps())
+
+  it("deregisters the env's ACTIVE revisions once its stack is gone, and a re-run finds none", async () => {
+    await envCreate(input, deps())
+    for (const arn of [
+      revisionArn('shop-dev-pr-42-web', 4),
+      revisionArn('shop-dev-pr-42-web', 5),
+      revisionArn('shop-dev-pr-42-worker', 5),
+      revisionArn('shop-dev-pr-42-beat', 5),
+      revisionArn('shop-dev-pr-42-migrate', 5),
+    ])
+      revisions.set(arn, 'ACTIVE')
+    revisions.set(revisionArn('shop-dev-pr-42-web', 3), 'INACTIVE')
+
+    const first = await destroy('pr-42')
+    const second = await destroy('pr-42')
+
+    expect(first.taskDefinitionsDeregistered).toBe(5)
+    expect(deregistered.map((d) => d.arn)).toEqual([
+      revisionArn('shop-dev-pr-42-web', 4),
+      revisionArn('shop-dev-pr-42-web', 5),
+      revisionArn('shop-dev-pr-42-worker', 5),
+      revisionArn('shop-dev-pr-42-beat', 5),
+      revisionArn('shop-dev-pr-42-migrate', 5),
+    ])
+    for (const d of deregistered) expect(d.liveStacks).not.toContain('shop-dev-pr-42')
+    for (const family of ['web', 'worker', 'beat', 'migrate'])
+      expect(ecs).toHaveReceivedCommandWith(ListTaskDefinitionsCommand, {
+        familyPrefix: `shop-dev-pr-42-${family}`,
+        status: 'ACTIVE',
+      })
+    expect(second.taskDefinitionsDeregistered).toBe(0)
+  })
+
+  it("keeps other envs' revisions, even those whose family starts with the env's (pr-4 beside pr-42 and pr-4-web-2)", async () => {
+    const own = [revisionArn('shop-dev-pr-4-web', 1), revisionArn('shop-dev-pr-4-migrate', 1)]
+    const others = [
+      revisionArn('shop-dev-pr-42-web', 1),
+      revisionArn('shop-dev-pr-42-migrate', 1),
+      revisionArn('shop-dev-pr-4-web-2-web', 1),
+      revisionArn('shop-dev-pr-4-web-2-web', 2),
+      revisionArn('shop-dev-pr-4-web-2-migrate', 1),
+    ]
+    for (const arn of [...own, ...others]) revisions.set(arn, 'ACTIVE')
+
+    const result = await destroy('pr-4')
+
+    expect(result.taskDefinitionsDeregistered).toBe(2)
+    expect(deregistered.map((d) => d.arn)).toEqual(own)
+    for (const arn of others) expect(revisions.get(arn)).toBe('ACTIVE')
+    // Three ARNs match the prefix shop-dev-pr-4-web: two pages.
+    expect(ecs).toHaveReceivedCommandWith(ListTaskDefinitionsCommand, {
+      familyPrefix: 'shop-dev-pr-4-web',
+      nextToken: '2',
+    })
+  })
+})
+
 describe('secrets through env create and destroy', () => {
   const SECRET_KEY = '/djenv/shop/pr-42/secrets/SECRET_KEY'
   const SHARED = '/djenv/shop/dev/secrets/STRIPE_API_KEY'
@@ -559,7 +787,8 @@ describe('secrets through env create and destroy', () => {
       message: expect.stringContaining('adhoc.environment.STRIPE_MODE'),
       oclif: { exit: 2 },
     })
-    expect(aws.mocks.ssm).not.toHaveReceivedCommand(PutParameterCommand)
+    expect(ssmWrites()).toEqual([])
+    expect(aws.parameters.has(LOCK)).toBe(false)
     expect(aws.mocks.cloudFormation).not.toHaveReceivedCommand(CreateChangeSetCommand)
   })
 

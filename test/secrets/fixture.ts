@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url'
 import {
   DescribeServicesCommand,
   DescribeTaskDefinitionCommand,
+  ListTaskDefinitionsCommand,
   UpdateServiceCommand,
   type UpdateServiceCommandInput,
 } from '@aws-sdk/client-ecs'
@@ -80,6 +81,8 @@ export function given(o: { envs?: Record<string, string[]> } = {}): {
       },
     }
   })
+  // No revisions are left for env destroy to deregister.
+  aws.ecs.on(ListTaskDefinitionsCommand).resolves({ taskDefinitionArns: [] })
   const restarts: UpdateServiceCommandInput[] = []
   aws.ecs.on(UpdateServiceCommand).callsFake((i: UpdateServiceCommandInput) => {
     restarts.push(i)

@@ -13,7 +13,13 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs'
 import { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2'
-import { GetParameterCommand, ParameterNotFound, PutParameterCommand } from '@aws-sdk/client-ssm'
+import {
+  DeleteParameterCommand,
+  GetParameterCommand,
+  ParameterAlreadyExists,
+  ParameterNotFound,
+  PutParameterCommand,
+} from '@aws-sdk/client-ssm'
 import { mockClient } from 'aws-sdk-client-mock'
 
 import type { Terminal } from '../../src/core/interactive.js'
@@ -130,7 +136,10 @@ export function appMocks() {
         return { imageDetails: [{ imageTags: [tag], repositoryName: 'shop' }] }
       })
     },
-    /** SSM state: these parameters exist; PutParameter stores into `params`. */
+    /**
+     * SSM state: these parameters exist; PutParameter stores into `params` (Overwrite: false
+     * fails on an existing name, as a claim does), DeleteParameter deletes from it.
+     */
     givenParameters(params: Map<string, string>) {
       aws.ssm.on(GetParameterCommand).callsFake((input: { Name?: string }) => {
         const value = params.get(input.Name ?? '')
@@ -138,9 +147,18 @@ export function appMocks() {
           throw new ParameterNotFound({ message: 'not found', $metadata: {} })
         return { Parameter: { Name: input.Name, Value: value } }
       })
-      aws.ssm.on(PutParameterCommand).callsFake((input: { Name?: string; Value?: string }) => {
-        params.set(input.Name ?? '', input.Value ?? '')
-        return { Version: 1 }
+      aws.ssm
+        .on(PutParameterCommand)
+        .callsFake((input: { Name?: string; Value?: string; Overwrite?: boolean }) => {
+          if (params.has(input.Name ?? '') && !input.Overwrite)
+            throw new ParameterAlreadyExists({ message: 'exists', $metadata: {} })
+          params.set(input.Name ?? '', input.Value ?? '')
+          return { Version: 1 }
+        })
+      aws.ssm.on(DeleteParameterCommand).callsFake((input: { Name?: string }) => {
+        if (!params.delete(input.Name ?? ''))
+          throw new ParameterNotFound({ message: 'not found', $metadata: {} })
+        return {}
       })
     },
   }

@@ -9,7 +9,8 @@
  *   (`cdk-hnb659fds-{deploy,lookup,file-publishing,image-publishing}-role-<account>-<region>`);
  *   any other role, or any role when the environment is not bootstrapped: AccessDenied.
  * - SSM: GetParameter of `/cdk-bootstrap/hnb659fds/version` (when bootstrapped) and of the
- *   `parameters` option; anything else ParameterNotFound.
+ *   `parameters` option; anything else ParameterNotFound. PutParameter (Overwrite: false fails
+ *   on an existing name), GetParametersByPath, DeleteParameter and DeleteParameters over them.
  * - S3: the bootstrap bucket `cdk-hnb659fds-assets-<account>-<region>` (when bootstrapped):
  *   GetBucketLocation, GetBucketEncryption (AES256), ListObjectsV2, PutObject (kept in
  *   `objects`, so CloudFormation can read a TemplateURL), HeadObject. Other buckets: NoSuchBucket.
@@ -44,6 +45,7 @@ import {
   type PutObjectCommandInput,
 } from '@aws-sdk/client-s3'
 import {
+  DeleteParameterCommand,
   DeleteParametersCommand,
   GetParameterCommand,
   GetParametersByPathCommand,
@@ -224,7 +226,8 @@ export function fakeAws(options: FakeAwsOptions = {}): FakeAws {
     return { Parameter: { Name: input.Name, Type: 'String', Value: value, Version: 1 } }
   })
   // Parameter Store as djenv uses it: conditional puts (a claim exists once), reads by path
-  // (one page, recursive), deletes that ignore missing names.
+  // (one page, recursive), DeleteParameter (ParameterNotFound) and DeleteParameters (ignores
+  // missing names).
   mocks.ssm.on(PutParameterCommand).callsFake(async (input: PutParameterCommandInput) => {
     const name = input.Name ?? ''
     if (parameters.has(name) && !input.Overwrite) {
@@ -238,6 +241,12 @@ export function fakeAws(options: FakeAwsOptions = {}): FakeAws {
       .filter(([name]) => name.startsWith(`${input.Path ?? ''}/`))
       .map(([Name, Value]) => ({ Name, Value, Type: 'String', Version: 1 })),
   }))
+  mocks.ssm.on(DeleteParameterCommand).callsFake(async (input: { Name?: string }) => {
+    if (!parameters.delete(input.Name ?? '')) {
+      throw new ParameterNotFound({ message: 'Parameter not found', $metadata: {} })
+    }
+    return {}
+  })
   mocks.ssm.on(DeleteParametersCommand).callsFake(async (input: { Names?: string[] }) => {
     const names = input.Names ?? []
     for (const name of names) parameters.delete(name)

@@ -8,7 +8,7 @@ import type { EnvPlanResult } from '../../deploy/env-plan.js'
 export default class EnvCreate extends DjenvCommand<EnvCreateResult | EnvPlanResult> {
   static override aliases = ['create']
   static override summary = 'Create an environment, or update it when it exists.'
-  static override description = `An ad hoc env (any valid name, e.g. pr-42) runs on the shared base; a name under production: in the configuration is that production env. Creating checks the base and the image, claims a listener-rule priority, creates the env's database, deploys its stack, runs migrations, then collectstatic (with static.cdn on), and starts the services. A failed migration or collectstatic leaves every service at 0 tasks; running the command again resumes the creation. On an existing env it deploys what changed (or says there was nothing), keeping the images and the priority it has.
+  static override description = `An ad hoc env (any valid name, e.g. pr-42) runs on the shared base; a name under production: in the configuration is that production env. Creating checks the base and the image, claims a listener-rule priority, creates the env's database, deploys its stack, runs migrations, then collectstatic (with static.cdn on), and starts the services. A failed migration or collectstatic leaves every service at 0 tasks; running the command again resumes the creation. On an existing env it deploys what changed (or says there was nothing), keeping the images and the priority it has. It holds the env's lock while it runs, and refuses an env another run holds (exit 1, ENV_LOCKED; see \`djenv env unlock\`).
 
 With --dry-run nothing in AWS is read or changed: the stacks are synthesized offline and summarized, and --out writes their templates.
 

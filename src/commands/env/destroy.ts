@@ -7,7 +7,7 @@ import type { EnvDestroyResult } from '../../deploy/env-destroy.js'
 export default class EnvDestroy extends DjenvCommand<EnvDestroyResult> {
   static override aliases = ['destroy']
   static override summary = 'Destroy an environment (its base stays).'
-  static override description = `Scales the services to 0, drops the env's database (unless --keep-database), deletes its stack, its static and media files (the <env>/static/ and <env>/media/ prefixes of the base's assets bucket, unless --keep-files) and its secrets (unless --keep-secrets), and removes what djenv recorded for it. Safe to run again after a failure; an env that is already gone still has its leftovers cleaned up. Asks for confirmation on a terminal (--yes in CI). A production env also needs --force and its name typed (or --confirm NAME).
+  static override description = `Scales the services to 0, drops the env's database (unless --keep-database), deletes its stack, its static and media files (the <env>/static/ and <env>/media/ prefixes of the base's assets bucket, unless --keep-files) and its secrets (unless --keep-secrets), deregisters the task definition revisions djenv registered in its families, and removes what djenv recorded for it. It holds the env's lock while it runs, and refuses an env another run holds (exit 1, ENV_LOCKED). Safe to run again after a failure; an env that is already gone still has its leftovers cleaned up. Asks for confirmation on a terminal (--yes in CI). A production env also needs --force and its name typed (or --confirm NAME).
 
 ${EXIT_CODES_HELP}`
 

@@ -7,6 +7,7 @@ import type { EnvDestroyResult } from '../../deploy/env-destroy.js'
 import type { EnvDiffResult } from '../../deploy/env-diff.js'
 import type { EnvListResult } from '../../deploy/env-list.js'
 import type { EnvStatusResult } from '../../deploy/env-status.js'
+import type { EnvUnlockResult } from '../../deploy/env-unlock.js'
 import { renderCost } from './cost.js'
 import { table } from './table.js'
 
@@ -27,15 +28,23 @@ export function renderEnvCreate(r: EnvCreateResult): string {
 
 export function renderEnvDestroy(r: EnvDestroyResult): string {
   const files = r.files.kept ? 'kept (--keep-files)' : `${r.files.deleted} object(s) deleted`
+  const revisions = `${r.taskDefinitionsDeregistered} task definition revision(s) deregistered`
   if (r.outcome === 'absent') {
-    return `${chalk.green('✔')} ${r.env} had no stack; cleaned up ${r.parametersDeleted} leftover parameter(s); files ${files}.`
+    return `${chalk.green('✔')} ${r.env} had no stack; cleaned up ${r.parametersDeleted} leftover parameter(s); files ${files}; ${revisions}.`
   }
   return [
     `${chalk.green('✔')} Destroyed ${r.env} (${r.stack}) in ${seconds(r.durationMs)}`,
-    `  Database ${r.database.name} ${r.database.dropped ? 'dropped' : 'kept'}`,
-    `  Files    ${files}`,
-    `  Secrets  ${r.secrets.kept ? 'kept (--keep-secrets)' : `${r.secrets.deleted} deleted`}`,
+    `  Database  ${r.database.name} ${r.database.dropped ? 'dropped' : 'kept'}`,
+    `  Files     ${files}`,
+    `  Secrets   ${r.secrets.kept ? 'kept (--keep-secrets)' : `${r.secrets.deleted} deleted`}`,
+    `  Revisions ${revisions}`,
   ].join('\n')
+}
+
+export function renderEnvUnlock(r: EnvUnlockResult): string {
+  if (!r.lock) return `${r.env} was not locked; nothing to release.`
+  const { command, holder, pid, since } = r.lock
+  return `${chalk.green('✔')} Released the lock of ${r.env}, held by ${holder} (${command}${pid === null ? '' : `, pid ${pid}`}) since ${since}.`
 }
 
 export function renderEnvList(r: EnvListResult, now: Date): string {

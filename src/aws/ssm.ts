@@ -61,12 +61,7 @@ export async function parameterValue(
   name: string,
   region: string,
 ): Promise<string | undefined> {
-  try {
-    return (await ssm.getParameter({ Name: name })).Parameter?.Value
-  } catch (err) {
-    if ((err as { name?: string }).name === 'ParameterNotFound') return undefined
-    throw mapAwsError(err, { action: 'ssm:GetParameter', region })
-  }
+  return (await parameterInfo(ssm, name, region))?.value
 }
 
 export async function putString(

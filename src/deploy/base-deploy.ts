@@ -4,7 +4,7 @@ import { baseNames, type BaseRef } from '../config/naming.js'
 import type { ConfigData } from '../config/schema.js'
 import { describeStack, stackState } from '../aws/cloudformation.js'
 import { parameterValue } from '../aws/ssm.js'
-import { addAdhocBaseStack, addProdBaseStack } from '../infra/index.js'
+import { addBaseStack } from '../infra/index.js'
 import { deployCdnCertificate, type CdnCertificateOutcome } from './cdn-certificate.js'
 import { deployStack } from './deploy-stack.js'
 import { openProject, type Project, type ProjectInput } from './project.js'
@@ -100,10 +100,7 @@ export async function baseDeploy(
       stackName: names.baseStack,
       title: `${existing ? 'Update' : 'Create'} base stack ${names.baseStack}`,
       decisions,
-      build: (app) =>
-        ref.kind === 'prod'
-          ? addProdBaseStack(app, { ...props, prodEnv: ref.name })
-          : addAdhocBaseStack(app, props),
+      build: (app) => addBaseStack(app, ref, props),
     },
     deps,
   )

@@ -3,11 +3,7 @@ import { DjenvError } from '../core/errors.js'
 import { baseNames } from '../config/naming.js'
 import { describeStack, envStacksOn, listProjectStacks } from '../aws/cloudformation.js'
 import { deletePrefix } from '../aws/s3.js'
-import {
-  addAdhocBaseStack,
-  addProdBaseStack,
-  placeholderCdnCertificateArn,
-} from '../infra/index.js'
+import { addBaseStack, placeholderCdnCertificateArn } from '../infra/index.js'
 import { baseRef, type BaseInput } from './base-deploy.js'
 import { destroyCdnCertificate } from './cdn-certificate.js'
 import { confirmDestroy } from './confirm.js'
@@ -101,10 +97,7 @@ export async function baseDestroy(
     {
       stackName: names.baseStack,
       title: `Delete base stack ${names.baseStack}`,
-      build: (app) =>
-        ref.kind === 'prod'
-          ? addProdBaseStack(app, { ...props, prodEnv: ref.name })
-          : addAdhocBaseStack(app, props),
+      build: (app) => addBaseStack(app, ref, props),
     },
     deps,
   )

@@ -10,10 +10,9 @@ import { type EnvKind } from '../config/names.js'
 import { TASK_NAMES, type BaseRef } from '../config/naming.js'
 import type { ConfigData, ServiceName } from '../config/schema.js'
 import {
-  addAdhocBaseStack,
+  addBaseStack,
   addCdnCertificateStack,
   addEnvAppStack,
-  addProdBaseStack,
   CLOUDFRONT_CERTIFICATE_REGION,
   djenvContext,
   type ImageTags,
@@ -143,9 +142,7 @@ export async function envPlan(input: EnvPlanInput, deps: EnvPlanDeps): Promise<E
   const build = (app: App) => {
     if (withBase) {
       addCdnCertificateStack(app, { config, account, ref })
-      const props = { config, account, cdnCertificateArn }
-      if (env.kind === 'prod') addProdBaseStack(app, { ...props, prodEnv: env.name })
-      else addAdhocBaseStack(app, props)
+      addBaseStack(app, ref, { config, account, cdnCertificateArn })
     }
     addEnvAppStack(app, env, {
       config,

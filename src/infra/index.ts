@@ -86,7 +86,8 @@ export function addProdBaseStack(app: App, props: ProdBaseStackProps): BaseStack
   return addBaseStack(app, { kind: 'prod', name: props.prodEnv }, props)
 }
 
-function addBaseStack(app: App, ref: BaseRef, props: BaseStackProps): BaseStack {
+/** The base stack `ref` names, ad hoc or production: the one switch every workflow shares. */
+export function addBaseStack(app: App, ref: BaseRef, props: BaseStackProps): BaseStack {
   const settings = resolveBaseSettings(props.config, ref, props.account, props.cdnCertificateArn)
   return acknowledged(new BaseStack(app, settings))
 }
